@@ -1,0 +1,46 @@
+# Run by `sh -c` as pid 1 of fresh pid, mount, ipc and uts namespaces (index.ts builds the command line).
+# It joins the sandbox's cgroups, mounts a minimal root filesystem by following WHIRL_PLAN (one step per
+# line, built in mounts.ts on top of a prepared skeleton), pivots into it, drops every privilege and execs
+# "$@", the runtime proxy. Anything failing here aborts the sandbox before user code ever runs.
+set -eu
+
+# Join the cgroups first so that every later process, and its memory, is accounted. "0" means "this process".
+for cg in $WHIRL_CGROUPS; do echo 0 > "$cg/cgroup.procs"; done
+
+# Mounts made below must never propagate back to the host.
+mount --make-rprivate /
+R="$WHIRL_ROOT"
+
+echo "$WHIRL_PLAN" | while read -r op a b; do
+  case "$op" in
+    ro) mount -o bind,ro,nosuid "$a" "$R${b%/}" ;;
+    rw) mount -o bind,nosuid "$a" "$R$b" ;;
+    tmpfs) mount -t tmpfs -o "$b" tmpfs "$R$a" ;;
+    devices)
+      # A tmpfs /dev holding only harmless devices, bound from the host's.
+      for d in null zero full random urandom; do : > "$R$a/$d"; mount -o bind "/dev/$d" "$R$a/$d"; done
+      ln -s /proc/self/fd "$R$a/fd"; ln -s /proc/self/fd/0 "$R$a/stdin"
+      ln -s /proc/self/fd/1 "$R$a/stdout"; ln -s /proc/self/fd/2 "$R$a/stderr"
+      mkdir "$R$a/shm"
+      mount -t tmpfs -o mode=1777,size=16m,nosuid,nodev,noexec tmpfs "$R$a/shm"
+      mount -o remount,ro,bind "$R$a"
+      ;;
+    *) echo "whirl sandbox: unknown plan step '$op'" >&2; exit 1 ;;
+  esac
+done
+
+cd "$R"
+# pivot_root parks the old root on an empty directory of the new one (.old), from where it is detached.
+pivot_root . .old
+cd /
+mount -t proc -o nosuid,nodev,noexec proc /proc
+umount -l /.old
+
+ulimit -n "${WHIRL_NOFILE:-1024}"
+ulimit -c 0
+unset WHIRL_CGROUPS WHIRL_PLAN WHIRL_ROOT WHIRL_NOFILE
+# 65534 is `nobody`: the action owns nothing outside its private /tmp. Changing the uid clears the
+# parent-death signal `unshare --kill-child` set, so it is set again: when unshare dies, this pid 1 dies,
+# and with it every process of the namespace.
+exec setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs \
+  --pdeathsig KILL -- "$@"

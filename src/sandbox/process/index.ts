@@ -1,0 +1,339 @@
+/**
+ * The `process` sandbox backend: each sandbox is a runtime proxy process.
+ *
+ * On Linux as root it is isolated. The command line is
+ *   setpriv --pdeathsig KILL -- unshare --kill-child --fork --pid --mount --ipc --uts -- sh -c <enter.sh> <proxy>
+ * - `--pdeathsig KILL` makes the kernel kill `unshare` if Whirl dies, even by `kill -9`;
+ * - `--kill-child` then kills the namespace's pid 1, and the kernel kills every process of a pid namespace
+ *   whose pid 1 exits: nothing an action started can outlive its sandbox or Whirl;
+ * - enter.sh joins the cgroups (memory, pids, cpu, freezer), builds a minimal read-only root (mounts.ts),
+ *   and drops to uid 65534 with no capabilities before exec'ing the proxy.
+ * Elsewhere it runs the proxy as a plain child process and says so (IsolationReport).
+ *
+ * Proxies listen on a Unix socket in a per-sandbox directory, so no TCP port is opened for them.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import type { RuntimeFamily } from '../../core/runtimes.js';
+import type {
+  IsolationReport,
+  OutputStream,
+  Sandbox,
+  SandboxExit,
+  SandboxFactory,
+  SandboxSpec,
+} from '../sandbox.js';
+import { SandboxStartError } from '../sandbox.js';
+import { openCgroups, type CgroupManager, type SandboxCgroup } from './cgroups.js';
+import { buildMountPlan, buildSkeleton, NOBODY, SANDBOX_RUNTIMES_DIR, SANDBOX_SOCKET_DIR, type Skeleton } from './mounts.js';
+
+export interface ProcessSandboxOptions {
+  /** Short host directory for per-sandbox sockets and files (Unix socket paths must stay < 108 bytes). */
+  runDir: string;
+  /** Names this instance's cgroup subtree; leftovers from an earlier run with the same name are swept. */
+  instance: string;
+  /** `auto`: isolate when the host allows; `off`: never (tests of the fallback, development). */
+  isolation?: 'auto' | 'off';
+  runtimesDir?: string;
+  pidsLimit?: number;
+  nofileLimit?: number;
+  /** Start-up deadline for a proxy to report ready. */
+  startTimeoutMs?: number;
+}
+
+/**
+ * The compiled runtime proxies: next to this module in dist/, or in dist/ when this module runs from src/
+ * (tests run the TypeScript sources; the proxies always run compiled).
+ */
+function defaultRuntimesDir(): string {
+  const beside = fileURLToPath(new URL('../../runtimes', import.meta.url));
+  if (existsSync(join(beside, 'nodejs', 'main.js'))) return beside;
+  return fileURLToPath(new URL('../../../dist/runtimes', import.meta.url));
+}
+const ENTER_SCRIPT = readFileSync(fileURLToPath(new URL('./enter.sh', import.meta.url)), 'utf8');
+
+function which(cmd: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
+    const p = join(dir, cmd);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+/** The host's python3: the system one first, since it lives under /usr and needs no extra mount. */
+export function findPython(): string | undefined {
+  for (const p of ['/usr/bin/python3', '/usr/local/bin/python3']) if (existsSync(p)) return p;
+  return which('python3');
+}
+
+function proxyCommand(family: RuntimeFamily, runtimesDir: string, python: string | undefined): string[] {
+  switch (family) {
+    case 'nodejs':
+      return [process.execPath, '--max-http-header-size=65536', join(runtimesDir, 'nodejs', 'main.js')];
+    case 'native':
+      return [process.execPath, join(runtimesDir, 'native', 'main.js')];
+    case 'python':
+      if (python === undefined) throw new SandboxStartError('python3 is not installed on this host');
+      return [python, '-u', join(runtimesDir, 'python', 'proxy.py')];
+  }
+}
+
+export class ProcessSandboxFactory implements SandboxFactory {
+  readonly name = 'process';
+  private readonly live = new Set<ProcessSandbox>();
+  private readonly python = findPython();
+  private closed = false;
+
+  private readonly skeleton: Skeleton | undefined;
+
+  private constructor(
+    private readonly options: Required<ProcessSandboxOptions>,
+    readonly isolation: IsolationReport,
+    private readonly cgroups: CgroupManager | undefined,
+  ) {
+    if (isolation.namespaces) {
+      mkdirSync(join(options.runDir, 'mnt'));
+      this.skeleton = buildSkeleton({
+        dir: join(options.runDir, 'skeleton'),
+        interpreters: [process.execPath, ...(this.python === undefined ? [] : [this.python])],
+      });
+    }
+  }
+
+  /** Probes the host, sweeps leftovers of an earlier run and returns a ready factory. */
+  static async open(opts: ProcessSandboxOptions): Promise<ProcessSandboxFactory> {
+    const options: Required<ProcessSandboxOptions> = {
+      isolation: 'auto',
+      runtimesDir: defaultRuntimesDir(),
+      pidsLimit: 512,
+      nofileLimit: 1024,
+      startTimeoutMs: 15_000,
+      ...opts,
+    };
+    rmSync(options.runDir, { recursive: true, force: true });
+    mkdirSync(options.runDir, { recursive: true, mode: 0o711 });
+    const { report, cgroups } = await probe(options);
+    if (cgroups !== undefined) await cgroups.sweep();
+    const factory = new ProcessSandboxFactory(options, report, cgroups);
+    if (report.namespaces) await factory.selfTest();
+    return factory;
+  }
+
+  /** Starts a throwaway isolated process once, so a broken host fails at start-up, not at first invoke. */
+  private async selfTest(): Promise<void> {
+    const s = await this.spawnSandbox({ id: 'selftest', family: 'native', memoryMB: 128, concurrency: 1, env: {} }, [
+      '/bin/sh',
+      '-c',
+      'test "$(id -u)" = 65534 && test ! -e /sys/fs/cgroup && echo ready >&3',
+    ]);
+    await s.destroy();
+  }
+
+  async create(spec: SandboxSpec): Promise<Sandbox> {
+    if (this.closed) throw new SandboxStartError('the sandbox backend is shutting down');
+    if (spec.image !== undefined) {
+      throw new SandboxStartError(`the process sandbox cannot run the docker image '${spec.image}'`);
+    }
+    const dir = join(this.options.runDir, spec.id);
+    const isolated = this.isolation.namespaces;
+    const runtimesDir = isolated ? SANDBOX_RUNTIMES_DIR : this.options.runtimesDir;
+    return this.spawnSandbox(spec, proxyCommand(spec.family, runtimesDir, this.python), {
+      __WHIRL_LISTEN: isolated ? `${SANDBOX_SOCKET_DIR}/proxy.sock` : join(dir, 'sock', 'proxy.sock'),
+      __WHIRL_TMP: isolated ? '/tmp' : join(dir, 'tmp'),
+    });
+  }
+
+  private async spawnSandbox(spec: SandboxSpec, command: string[], proxyEnv: Record<string, string> = {}) {
+    const o = this.options;
+    const dir = join(o.runDir, spec.id);
+    const socketDir = join(dir, 'sock');
+    mkdirSync(socketDir, { recursive: true });
+    mkdirSync(join(dir, 'tmp'), { recursive: true });
+    const isolated = this.isolation.namespaces;
+    const env: Record<string, string> = {
+      PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      HOME: isolated ? '/tmp' : join(dir, 'tmp'),
+      LANG: 'C.UTF-8',
+      __WHIRL_READY_FD: '3',
+      ...(spec.concurrency > 1 ? { __OW_ALLOW_CONCURRENT: 'true', __WHIRL_LOG_TAGS: '1' } : {}),
+      ...spec.env,
+      ...proxyEnv,
+    };
+    let cgroup: SandboxCgroup | undefined;
+    let args: string[];
+    if (isolated) {
+      chownSync(socketDir, NOBODY, NOBODY);
+      cgroup = this.cgroups?.create(spec.id, {
+        memoryMB: spec.memoryMB,
+        pids: o.pidsLimit,
+        // Proportional to memory, as OpenWhisk does: a 256 MB action gets the default share.
+        cpuShares: Math.max(2, Math.round((spec.memoryMB * 1024) / 256)),
+      });
+      Object.assign(env, {
+        // Every sandbox mounts its root on the same empty directory, each in its own mount namespace.
+        WHIRL_ROOT: join(o.runDir, 'mnt'),
+        WHIRL_CGROUPS: cgroup?.procsDirs.join(' ') ?? '',
+        WHIRL_NOFILE: String(o.nofileLimit),
+        WHIRL_PLAN: buildMountPlan({
+          skeleton: this.skeleton!,
+          socketDir,
+          runtimesDir: o.runtimesDir,
+          tmpSizeMB: Math.min(512, spec.memoryMB),
+        }),
+      });
+      args = ['--pdeathsig', 'KILL', '--', 'unshare', '--kill-child', '--fork', '--pid', '--mount', '--ipc', '--uts'];
+      args.push('--', '/bin/sh', '-c', ENTER_SCRIPT, 'whirl-sandbox', ...command);
+    } else {
+      args = ['--pdeathsig', 'KILL', '--', ...command];
+    }
+    const child = spawn('setpriv', args, {
+      env,
+      cwd: isolated ? '/' : join(dir, 'tmp'),
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      // Unisolated proxies get their own process group so destroy() can reach their children.
+      detached: !isolated,
+    });
+    const endpoint = { socketPath: join(socketDir, 'proxy.sock') };
+    const sandbox = new ProcessSandbox(spec.id, endpoint, child, cgroup, dir, isolated);
+    this.live.add(sandbox);
+    void sandbox.exited.then(() => this.live.delete(sandbox));
+    try {
+      await sandbox.ready(o.startTimeoutMs);
+    } catch (err) {
+      await sandbox.destroy();
+      throw err;
+    }
+    return sandbox;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.live].map((s) => s.destroy()));
+    rmSync(this.options.runDir, { recursive: true, force: true });
+  }
+}
+
+class ProcessSandbox implements Sandbox {
+  readonly exited: Promise<SandboxExit>;
+  private listener: ((stream: OutputStream, chunk: Buffer) => void) | undefined;
+  /** Output that arrived before anyone listened (start-up errors). */
+  private early: [OutputStream, Buffer][] = [];
+  private destroying: Promise<void> | undefined;
+  private hasExited = false;
+
+  constructor(
+    readonly id: string,
+    readonly endpoint: { socketPath: string },
+    private readonly child: ChildProcess,
+    private readonly cgroup: SandboxCgroup | undefined,
+    private readonly dir: string,
+    private readonly isolated: boolean,
+  ) {
+    const forward = (stream: OutputStream) => (chunk: Buffer) => {
+      if (this.listener !== undefined) this.listener(stream, chunk);
+      else if (this.early.length < 64) this.early.push([stream, chunk]);
+    };
+    child.stdout!.on('data', forward('stdout'));
+    child.stderr!.on('data', forward('stderr'));
+    this.exited = new Promise((resolve) => {
+      child.once('error', () => undefined);
+      child.once('close', (code, signal) => {
+        this.hasExited = true;
+        resolve({ code, signal, oomKilled: cgroup?.oomKilled() ?? false });
+      });
+    });
+  }
+
+  onOutput(listener: (stream: OutputStream, chunk: Buffer) => void): void {
+    this.listener = listener;
+    for (const [stream, chunk] of this.early) listener(stream, chunk);
+    this.early = [];
+  }
+
+  /** Resolves when the proxy writes `ready` on fd 3; rejects on exit or timeout. */
+  ready(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const pipe = this.child.stdio[3] as NodeJS.ReadableStream | null;
+      let buffered = '';
+      const fail = (why: string) => {
+        clearTimeout(timer);
+        const said = this.early.map(([, c]) => c.toString()).join('').trim();
+        reject(new SandboxStartError(`the runtime did not start: ${why}${said ? `: ${said.slice(0, 2000)}` : ''}`));
+      };
+      const timer = setTimeout(() => fail(`no ready signal within ${timeoutMs} ms`), timeoutMs);
+      pipe?.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        if (buffered.includes('ready')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      this.child.once('error', (err) => fail(err.message));
+      void this.exited.then((e) => fail(`exited with ${e.signal ?? `code ${e.code}`}`));
+    });
+  }
+
+  destroy(): Promise<void> {
+    this.destroying ??= (async () => {
+      if (!this.hasExited) {
+        this.cgroup?.killAll();
+        try {
+          if (this.isolated) this.child.kill('SIGKILL');
+          else process.kill(-this.child.pid!, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      await this.exited;
+      await this.cgroup?.remove();
+      rmSync(this.dir, { recursive: true, force: true });
+    })();
+    return this.destroying;
+  }
+
+  async pause(): Promise<void> {
+    if (!this.hasExited) this.cgroup?.freeze(true);
+  }
+
+  async resume(): Promise<void> {
+    if (!this.hasExited) this.cgroup?.freeze(false);
+  }
+}
+
+/** What this host lets the backend do, and the cgroup manager when there is one. */
+async function probe(o: Required<ProcessSandboxOptions>): Promise<{ report: IsolationReport; cgroups?: CgroupManager }> {
+  const notes: string[] = [];
+  if (o.isolation === 'off') {
+    notes.push('isolation turned off by configuration: actions run as plain processes of the Whirl user');
+    return { report: { isolated: false, namespaces: false, cgroups: false, notes } };
+  }
+  if (process.platform !== 'linux') {
+    notes.push(`no isolation on ${process.platform}: actions run as plain processes of the Whirl user`);
+    return { report: { isolated: false, namespaces: false, cgroups: false, notes } };
+  }
+  const missing = ['setpriv', 'unshare', 'pivot_root', 'mount'].filter((c) => which(c) === undefined);
+  let namespaces = false;
+  if (process.getuid?.() !== 0) {
+    notes.push('not running as root: Linux namespaces are not used (actions can see the host filesystem)');
+  } else if (missing.length > 0) {
+    notes.push(`missing ${missing.join(', ')} (util-linux): Linux namespaces are not used`);
+  } else {
+    const r = spawnSync('unshare', ['--fork', '--pid', '--mount', '--ipc', '--uts', 'true'], { timeout: 5000 });
+    namespaces = r.status === 0;
+    if (!namespaces) notes.push(`cannot create namespaces: ${r.stderr.toString().trim() || 'unshare failed'}`);
+  }
+  const cg = namespaces ? await openCgroups(o.instance) : { unavailable: 'cgroups are used only with namespaces' };
+  const cgroups = 'unavailable' in cg ? undefined : cg;
+  if (cgroups === undefined) notes.push(`no memory/pids limits: ${(cg as { unavailable: string }).unavailable}`);
+  if (namespaces) {
+    notes.push('pid, mount, ipc and uts namespaces; read-only system view; private /tmp; uid 65534, no capabilities');
+  }
+  if (cgroups !== undefined) notes.push(`cgroup v${cgroups.version} memory (no swap), pids, cpu shares and freezer`);
+  notes.push('network: shared with the host (actions can reach loopback services)');
+  return {
+    report: { isolated: namespaces && cgroups !== undefined, namespaces, cgroups: cgroups !== undefined, notes },
+    ...(cgroups === undefined ? {} : { cgroups }),
+  };
+}

@@ -1,0 +1,247 @@
+/**
+ * `whirl standalone`: controller and invoker in one process, with the embedded backends — SQLite store in
+ * the data directory, in-process bus, `process` sandboxes. The composition root: configuration in,
+ * running server out; nothing else knows which backends were chosen.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { MemoryBus } from '../bus/memory/index.js';
+import { DEFAULT_SYSTEM_LIMITS, type SystemLimits } from '../core/limits.js';
+import { LocalActivationReader } from '../controller/activation-reader.js';
+import { buildApp } from '../controller/app.js';
+import { Entities } from '../controller/entities.js';
+import { Identities } from '../controller/identities.js';
+import { Invocations } from '../controller/invocations.js';
+import { Invoker } from '../invoker/invoker.js';
+import type { PrewarmConfig } from '../invoker/pool.js';
+import { ProcessSandboxFactory } from '../sandbox/process/index.js';
+import type { IsolationReport } from '../sandbox/sandbox.js';
+import { SingleInvokerBalancer } from '../scheduler/load-balancer.js';
+import { ActivationWriter } from '../store/activation-writer.js';
+import { SqliteStore } from '../store/sqlite/index.js';
+import { bootstrapNamespaces, writeWskpropsIfAbsent } from './bootstrap.js';
+import { parseFlags, UsageError } from './flags.js';
+import { log } from './log.js';
+
+export interface StandaloneOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+  guestKey?: string;
+  systemKey?: string;
+  /** Memory for containers, in MB. */
+  invokerMemoryMB: number;
+  idleTimeoutMs: number;
+  pauseGraceMs: number;
+  prewarm: PrewarmConfig[];
+  /** Run sandboxes without isolation (development only). */
+  insecureSandbox: boolean;
+  system: SystemLimits;
+  writeWskprops: boolean;
+}
+
+export interface RunningStandalone {
+  url: string;
+  app: FastifyInstance;
+  store: SqliteStore;
+  invoker: Invoker;
+  isolation: IsolationReport;
+  /** `uuid:key` of guest when it was created or given now. */
+  guestKey?: string;
+  stop(): Promise<void>;
+}
+
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+const INVOKER_ID = 'invoker0';
+
+export const DEFAULT_PREWARM: PrewarmConfig[] = [
+  { kind: 'nodejs:20', family: 'nodejs', memoryMB: 256, count: 2 },
+  { kind: 'python:3', family: 'python', memoryMB: 256, count: 1 },
+];
+
+export function defaultOptions(): StandaloneOptions {
+  return {
+    host: '127.0.0.1',
+    port: 3233,
+    dataDir: process.env.WHIRL_DATA_DIR ?? join(homedir(), '.whirl'),
+    invokerMemoryMB: 2048,
+    idleTimeoutMs: 10 * 60_000,
+    pauseGraceMs: 10_000,
+    prewarm: DEFAULT_PREWARM,
+    insecureSandbox: false,
+    system: DEFAULT_SYSTEM_LIMITS,
+    writeWskprops: true,
+  };
+}
+
+/** A short, per-data-directory path: Unix socket paths must stay under 108 bytes. */
+function runDirFor(dataDir: string): { runDir: string; instance: string } {
+  const instance = `sa-${createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 10)}`;
+  return { runDir: join(tmpdir(), `whirl-${instance}`), instance };
+}
+
+export async function startStandalone(o: StandaloneOptions): Promise<RunningStandalone> {
+  const store = new SqliteStore(join(o.dataDir, 'whirl.db'));
+  const boot = await bootstrapNamespaces(store, o.guestKey, o.systemKey);
+  const { runDir, instance } = runDirFor(o.dataDir);
+  const sandboxes = await ProcessSandboxFactory.open({
+    runDir,
+    instance,
+    isolation: o.insecureSandbox ? 'off' : 'auto',
+  });
+  const bus = new MemoryBus();
+  const writer = new ActivationWriter(store, {
+    onError: (err, pending) => log.error(`cannot write activation records (${pending} waiting): ${String(err)}`),
+  });
+  const invocations = new Invocations(bus, new SingleInvokerBalancer(bus, INVOKER_ID), 'completed0');
+  invocations.start();
+  const identities = new Identities(store, o.system);
+  const entities = new Entities(store);
+  const app = buildApp({
+    entities,
+    identities,
+    invocations,
+    activations: new LocalActivationReader(store, writer),
+    system: o.system,
+    info: { version: VERSION, sandbox: sandboxes.name, isolation: sandboxes.isolation, mode: 'standalone' },
+  });
+
+  // Listen first: actions learn the real port (`__OW_API_HOST`), even when the OS picked it. Requests that
+  // arrive before the invoker subscribes wait on the bus.
+  await app.listen({ host: o.host, port: o.port });
+  const port = (app.server.address() as AddressInfo).port;
+  const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
+  const apiHostForActions = `http://${o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host}:${port}`;
+  const invoker = new Invoker({
+    id: INVOKER_ID,
+    bus,
+    sandboxes,
+    writer,
+    apiHost: apiHostForActions,
+    resultLimitBytes: o.system.resultSize,
+    maxInFlight: 1000,
+    pool: {
+      memoryMB: o.invokerMemoryMB,
+      prewarm: o.prewarm,
+      idleTimeoutMs: o.idleTimeoutMs,
+      pauseGraceMs: o.pauseGraceMs,
+      maxQueue: 10_000,
+    },
+    onError: (err) => log.error(`invoker: ${err instanceof Error ? err.message : String(err)}`),
+  });
+  await invoker.start();
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      // Order matters: stop taking requests, let blocking callers get their answers, finish running
+      // activations, then write the last records and close the store.
+      await app.close();
+      await invocations.stop(5_000);
+      await invoker.stop();
+      await sandboxes.close();
+      await writer.close();
+      await bus.close();
+      await store.close();
+    })());
+  return { url, app, store, invoker, isolation: sandboxes.isolation, ...(boot.guestKey === undefined ? {} : { guestKey: boot.guestKey }), stop };
+}
+
+const FLAGS = {
+  host: 'string',
+  port: 'number',
+  'data-dir': 'string',
+  'guest-key': 'string',
+  'system-key': 'string',
+  'invoker-memory': 'number',
+  'idle-timeout': 'number',
+  'no-prewarm': 'boolean',
+  'insecure-sandbox': 'boolean',
+  'no-wskprops': 'boolean',
+  help: 'boolean',
+} as const;
+
+export const STANDALONE_USAGE = `Usage: whirl standalone [options]
+
+Runs controller and invoker in one process: SQLite store in the data directory, in-process bus,
+process sandboxes.
+
+Options:
+  --host HOST             address to listen on (default 127.0.0.1)
+  --port PORT             port to listen on (default 3233)
+  --data-dir DIR          where state lives (default $WHIRL_DATA_DIR or ~/.whirl)
+  --guest-key UUID:KEY    key of the guest namespace (default: generated on first start)
+  --system-key UUID:KEY   key of the whisk.system namespace (default: generated on first start)
+  --invoker-memory MB     memory for action containers (default 2048)
+  --idle-timeout SECONDS  remove containers idle this long (default 600)
+  --no-prewarm            start no stem cells
+  --insecure-sandbox      run actions as plain processes, without isolation
+  --no-wskprops           do not write ~/.wskprops
+`;
+
+/** The CLI entry: parse flags, start, print where to reach it, stop cleanly on a signal. */
+export async function runStandalone(argv: string[]): Promise<void> {
+  const { flags } = parseFlags(argv, FLAGS);
+  if (flags.help === true) {
+    process.stdout.write(STANDALONE_USAGE);
+    return;
+  }
+  const o = defaultOptions();
+  if (flags.host !== undefined) o.host = flags.host;
+  if (flags.port !== undefined) o.port = flags.port;
+  if (flags['data-dir'] !== undefined) o.dataDir = flags['data-dir'];
+  if (flags['guest-key'] !== undefined) o.guestKey = flags['guest-key'];
+  if (flags['system-key'] !== undefined) o.systemKey = flags['system-key'];
+  if (flags['invoker-memory'] !== undefined) o.invokerMemoryMB = flags['invoker-memory'];
+  if (flags['idle-timeout'] !== undefined) o.idleTimeoutMs = flags['idle-timeout'] * 1000;
+  if (flags['no-prewarm'] === true) o.prewarm = [];
+  if (flags['insecure-sandbox'] === true) o.insecureSandbox = true;
+  if (flags['no-wskprops'] === true) o.writeWskprops = false;
+  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new UsageError('--port must be 0..65535');
+
+  const running = await startStandalone(o);
+  const isolation = running.isolation;
+  if (!isolation.isolated) {
+    log.warn('SANDBOXES ARE NOT ISOLATED: actions can read this machine\'s files and processes.');
+    for (const n of isolation.notes) log.warn(`  ${n}`);
+  }
+  log.info(`API host:  ${running.url}`);
+  if (running.guestKey !== undefined) {
+    log.info(`guest key: ${running.guestKey}`);
+    if (o.writeWskprops) {
+      const written = writeWskpropsIfAbsent(running.url, running.guestKey);
+      if (written !== undefined) log.info(`wrote ${written} (the CLI now talks to this server as guest)`);
+    }
+  } else {
+    log.info('guest key: unchanged since it was first printed (see ~/.wskprops; `whirl admin user create` makes new keys)');
+  }
+
+  let signals = 0;
+  const shutdown = (signal: string) => {
+    if (++signals > 1) {
+      log.warn('second signal: exiting now');
+      process.exit(130);
+    }
+    log.info(`${signal}: draining in-flight work and stopping sandboxes...`);
+    running.stop().then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error(`shutdown failed: ${String(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  log.info(`whirl standalone ready on ${running.url} (data ${resolve(o.dataDir)}, sandbox ${isolation.isolated ? 'isolated' : 'NOT isolated'})`);
+}

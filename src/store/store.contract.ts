@@ -1,0 +1,152 @@
+/**
+ * The behaviour every Store backend must show. Backends call defineStoreContract from their own test file
+ * with a factory that returns a fresh, empty store.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ActivationRecord } from '../core/activation.js';
+import { newActivationId } from '../core/activation.js';
+import type { ActionDoc } from '../core/entities.js';
+import { newIdentity } from '../core/identity.js';
+import type { Store } from './store.js';
+import { ConflictError } from './store.js';
+
+const action = (namespace: string, name: string, updated: number): ActionDoc => ({
+  namespace,
+  name,
+  version: '0.0.1',
+  publish: false,
+  annotations: [],
+  updated,
+  exec: { kind: 'nodejs:20', code: 'function main(){}', binary: false },
+  parameters: [],
+  limits: { timeout: 60000, memory: 256, logs: 10, concurrency: 1 },
+});
+
+const record = (namespace: string, path: string, start: number): ActivationRecord => ({
+  namespace,
+  name: path.split('/').pop()!,
+  version: '0.0.1',
+  subject: namespace,
+  publish: false,
+  activationId: newActivationId(),
+  start,
+  end: start + 5,
+  duration: 5,
+  response: { statusCode: 0, result: { ok: true } },
+  logs: [],
+  annotations: [{ key: 'path', value: `${namespace}/${path}` }],
+});
+
+export function defineStoreContract(name: string, create: () => Promise<Store>): void {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await create();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('creates an entity at revision 1 and reads it back', async () => {
+      const rev = await store.putEntity('ns', 'a', 'action', action('ns', 'a', 1), null);
+      expect(rev).toBe(1);
+      const got = await store.getEntity('ns', 'a');
+      expect(got).toMatchObject({ type: 'action', rev: 1, doc: { name: 'a' } });
+    });
+
+    it('refuses a second create of the same path, whatever the collection', async () => {
+      await store.putEntity('ns', 'x', 'trigger', action('ns', 'x', 1), null);
+      const err = await store.putEntity('ns', 'x', 'action', action('ns', 'x', 2), null).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConflictError);
+      expect((err as ConflictError).existing?.type).toBe('trigger');
+    });
+
+    it('updates only the revision it was given (compare-and-set)', async () => {
+      await store.putEntity('ns', 'a', 'action', action('ns', 'a', 1), null);
+      expect(await store.putEntity('ns', 'a', 'action', action('ns', 'a', 2), 1)).toBe(2);
+      await expect(store.putEntity('ns', 'a', 'action', action('ns', 'a', 3), 1)).rejects.toBeInstanceOf(ConflictError);
+      await expect(store.putEntity('ns', 'gone', 'action', action('ns', 'gone', 3), 1)).rejects.toBeInstanceOf(
+        ConflictError,
+      );
+      expect((await store.getEntity('ns', 'a'))?.doc.updated).toBe(2);
+    });
+
+    it('deletes conditionally and reports absence', async () => {
+      await store.putEntity('ns', 'a', 'action', action('ns', 'a', 1), null);
+      expect(await store.deleteEntity('ns', 'a', 7)).toBe(false);
+      expect(await store.deleteEntity('ns', 'a', 1)).toBe(true);
+      expect(await store.deleteEntity('ns', 'a')).toBe(false);
+      expect(await store.getEntity('ns', 'a')).toBeUndefined();
+    });
+
+    it('lists newest first with paging, per namespace, including package members', async () => {
+      for (let i = 0; i < 5; i++) await store.putEntity('ns', `a${i}`, 'action', action('ns', `a${i}`, 100 + i), null);
+      await store.putEntity('ns', 'p/inner', 'action', action('ns/p', 'inner', 50), null);
+      await store.putEntity('other', 'z', 'action', action('other', 'z', 999), null);
+      const page = await store.listEntities('ns', 'action', { skip: 1, limit: 2 });
+      expect(page.map((d) => d.name)).toEqual(['a3', 'a2']);
+      expect(await store.countEntities('ns', 'action')).toBe(6);
+      const inPkg = await store.listEntities('ns', 'action', { skip: 0, limit: 10, pkg: 'p' });
+      expect(inPkg.map((d) => d.name)).toEqual(['inner']);
+      expect(await store.countEntities('ns', 'action', 'p')).toBe(1);
+      expect(await store.countEntities('ns', 'package')).toBe(0);
+    });
+
+    it('keeps entity names case-sensitive and allows spaces', async () => {
+      await store.putEntity('ns', 'TWICE', 'action', action('ns', 'TWICE', 1), null);
+      await store.putEntity('ns', 'twice', 'action', action('ns', 'twice', 1), null);
+      await store.putEntity('ns', 'with spaces', 'action', action('ns', 'with spaces', 1), null);
+      expect(await store.countEntities('ns', 'action')).toBe(3);
+    });
+
+    it('stores identities by uuid and lists them by namespace or subject', async () => {
+      const a = newIdentity('alice', 'ns1', '11111111-1111-4111-8111-111111111111', 'k'.repeat(64));
+      const b = newIdentity('bobby', 'ns1', '22222222-2222-4222-8222-222222222222', 'q'.repeat(64));
+      await store.putIdentity(a);
+      await store.putIdentity(b);
+      expect(await store.getIdentity(a.uuid)).toMatchObject({ subject: 'alice', namespace: 'ns1', keyHash: a.keyHash });
+      expect((await store.listIdentities({ namespace: 'ns1' })).length).toBe(2);
+      expect((await store.listIdentities({ subject: 'bobby' })).map((i) => i.uuid)).toEqual([b.uuid]);
+      expect(await store.deleteIdentity(a.uuid)).toBe(true);
+      expect(await store.getIdentity(a.uuid)).toBeUndefined();
+    });
+
+    it('sets, reads and deletes namespace limits', async () => {
+      expect(await store.getLimits('ns')).toBeUndefined();
+      await store.setLimits('ns', { invocationsPerMinute: 5, allowedKinds: ['python:3'] });
+      expect(await store.getLimits('ns')).toEqual({ invocationsPerMinute: 5, allowedKinds: ['python:3'] });
+      expect(await store.deleteLimits('ns')).toBe(true);
+      expect(await store.getLimits('ns')).toBeUndefined();
+    });
+
+    it('writes activations idempotently and scopes reads to their namespace', async () => {
+      const r = record('ns', 'hello', 1000);
+      await store.putActivations([r, r]);
+      await store.putActivations([r]);
+      expect(await store.getActivation('ns', r.activationId)).toEqual(r);
+      expect(await store.getActivation('other', r.activationId)).toBeUndefined();
+      expect(await store.countActivations('ns', {})).toBe(1);
+    });
+
+    it('filters activations by name, since and upto, newest first, with paging', async () => {
+      const rs = [
+        record('ns', 'a', 1000),
+        record('ns', 'a', 2000),
+        record('ns', 'p/a', 3000),
+        record('ns', 'b', 4000),
+        record('other', 'a', 5000),
+      ];
+      await store.putActivations(rs);
+      const all = await store.listActivations('ns', { skip: 0, limit: 10 });
+      expect(all.map((r) => r.start)).toEqual([4000, 3000, 2000, 1000]);
+      expect((await store.listActivations('ns', { skip: 0, limit: 10, name: 'a' })).map((r) => r.start)).toEqual([
+        2000, 1000,
+      ]);
+      expect((await store.listActivations('ns', { skip: 0, limit: 10, name: 'p/a' })).length).toBe(1);
+      const window = await store.listActivations('ns', { skip: 0, limit: 10, since: 2000, upto: 3000 });
+      expect(window.map((r) => r.start)).toEqual([3000, 2000]);
+      expect((await store.listActivations('ns', { skip: 1, limit: 2 })).map((r) => r.start)).toEqual([3000, 2000]);
+      expect(await store.countActivations('ns', { name: 'a', since: 1500 })).toBe(1);
+    });
+  });
+}
