@@ -1,7 +1,8 @@
 // Build: compile TypeScript to dist/ and copy the non-TypeScript assets (Python runtime, shell helpers)
-// next to the compiled code so that dist/ is self-contained.
+// next to the compiled code so that dist/ is self-contained. dist/ is not wiped first, so that running
+// servers and tests keep their files during a rebuild; CI builds from a clean checkout.
 import { execFileSync } from 'node:child_process';
-import { cpSync, readdirSync, statSync, rmSync, existsSync } from 'node:fs';
+import { cpSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { join, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,7 +12,6 @@ if (!existsSync(tsc)) {
   console.error('TypeScript is not installed: run `npm install` first.');
   process.exit(1);
 }
-rmSync(join(root, 'dist'), { recursive: true, force: true });
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
 
 const assets = new Set(['.py', '.sh', '.json']);
@@ -19,7 +19,8 @@ function copyAssets(dir) {
   for (const name of readdirSync(dir)) {
     const src = join(dir, name);
     if (statSync(src).isDirectory()) copyAssets(src);
-    else if (assets.has(extname(name))) cpSync(src, src.replace(join(root, 'src'), join(root, 'dist')), { preserveTimestamps: true });
+    else if (assets.has(extname(name)))
+      cpSync(src, src.replace(join(root, 'src'), join(root, 'dist')), { preserveTimestamps: true });
   }
 }
 copyAssets(join(root, 'src'));

@@ -70,7 +70,10 @@ export function defineBusContract(name: string, create: () => Promise<MessageBus
 
     it('drain waits for in-flight work and stops further deliveries', async () => {
       let pending: Delivery<{ n: number }> | undefined;
-      const sub = bus.subscribe<{ n: number }>(topic, (d) => (pending = d), { durable: true, maxInFlight: 1 });
+      const sub = bus.subscribe<{ n: number }>(topic, (d) => (pending = d), {
+        durable: true,
+        maxInFlight: 1,
+      });
       await bus.publish(topic, { n: 1 });
       await until(() => pending !== undefined);
       let drained = false;

@@ -31,6 +31,10 @@ export interface Subscription {
 export interface MessageBus {
   /** Resolves once the message is safely held by the bus (durably, for durable topics). */
   publish(topic: string, message: object): Promise<void>;
-  subscribe<T>(topic: string, handler: (delivery: Delivery<T>) => void, options?: SubscribeOptions): Subscription;
+  subscribe<T>(
+    topic: string,
+    handler: (delivery: Delivery<T>) => void,
+    options?: SubscribeOptions,
+  ): Subscription;
   close(): Promise<void>;
 }

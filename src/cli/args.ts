@@ -94,7 +94,7 @@ function unknownFlag(flag: string, defs: readonly FlagDef[]): UsageError {
   const name = flag.replace(/^-+/, '');
   const best = defs
     .map((d) => ({ d, n: distance(name, d.long) }))
-    .filter((x) => x.n <= Math.max(1, Math.floor(name.length / 3)))
+    .filter((x) => x.n <= Math.max(2, Math.floor(name.length / 3)))
     .sort((x, y) => x.n - y.n)[0];
   const hint = best === undefined ? '' : ` (did you mean --${best.d.long}?)`;
   return new UsageError(`unknown flag ${flag}${hint}`);
@@ -126,7 +126,8 @@ export function parseArgs(argv: readonly string[], defs: readonly FlagDef[]): Pa
     while (got.length < need) {
       const v = argv[++next];
       if (v === undefined) {
-        const what = def.kind === 'pair' ? `two values (${def.arg ?? 'KEY VALUE'})` : `a value (${def.arg ?? 'VALUE'})`;
+        const what =
+          def.kind === 'pair' ? `two values (${def.arg ?? 'KEY VALUE'})` : `a value (${def.arg ?? 'VALUE'})`;
         throw new UsageError(`${display(def)} needs ${what}`);
       }
       got.push(v);
@@ -142,7 +143,10 @@ export function parseArgs(argv: readonly string[], defs: readonly FlagDef[]): Pa
         values.set(def.long, [...((values.get(def.long) as string[] | undefined) ?? []), got[0]!]);
         break;
       case 'pair':
-        values.set(def.long, [...((values.get(def.long) as [string, string][] | undefined) ?? []), [got[0]!, got[1]!]]);
+        values.set(def.long, [
+          ...((values.get(def.long) as [string, string][] | undefined) ?? []),
+          [got[0]!, got[1]!],
+        ]);
         break;
       case 'boolean':
         break;
@@ -192,7 +196,8 @@ export function parseArgs(argv: readonly string[], defs: readonly FlagDef[]): Pa
       for (const letter of letters) {
         const def = byShort.get(letter);
         if (def === undefined) throw unknownFlag(`-${letter}`, defs);
-        if (def.kind !== 'boolean') throw new UsageError(`-${letter} takes a value and cannot be bundled in ${arg}`);
+        if (def.kind !== 'boolean')
+          throw new UsageError(`-${letter} takes a value and cannot be bundled in ${arg}`);
         values.set(def.long, true);
       }
       continue;

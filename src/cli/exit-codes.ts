@@ -20,10 +20,16 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 export const EXIT_CODE_TABLE: readonly { code: ExitCode; meaning: string }[] = [
   { code: ExitCode.Ok, meaning: 'success (for invoke -b/-r: the activation succeeded)' },
-  { code: ExitCode.RequestFailed, meaning: 'the server refused the request (4xx/5xx), or a whisk internal error' },
+  {
+    code: ExitCode.RequestFailed,
+    meaning: 'the server refused the request (4xx/5xx), or a whisk internal error',
+  },
   { code: ExitCode.Usage, meaning: 'usage error: unknown command or flag, missing argument, bad input file' },
   { code: ExitCode.Unreachable, meaning: 'cannot reach the server, or APIHOST/AUTH missing or unusable' },
-  { code: ExitCode.ActionFailed, meaning: 'invoke -b/-r: the action failed (application or developer error)' },
+  {
+    code: ExitCode.ActionFailed,
+    meaning: 'invoke -b/-r: the action failed (application or developer error)',
+  },
   { code: ExitCode.StillRunning, meaning: 'invoke -b/-r: still running when the blocking wait ended (202)' },
 ];
 

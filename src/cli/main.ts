@@ -9,13 +9,36 @@ type Command = (argv: string[]) => Promise<number | void>;
 const commands: Record<string, () => Promise<Command>> = {
   standalone: async () => (await import('../server/standalone.js')).runStandalone,
   admin: async () => (await import('../server/admin.js')).runAdmin,
+  action: async () => (await import('./commands/action.js')).actionCommand,
+  activation: async () => (await import('./commands/activation.js')).activationCommand,
+  namespace: async () => (await import('./commands/namespace.js')).namespaceCommand,
+  list: async () => (await import('./commands/list.js')).listCommand,
+  property: async () => (await import('./commands/property.js')).propertyCommand,
+  help: async () => (await import('./commands/help.js')).helpCommand,
+  '--help': async () => (await import('./commands/help.js')).helpCommand,
+  '-h': async () => (await import('./commands/help.js')).helpCommand,
+  '--version': async () => (await import('./commands/help.js')).versionCommand,
+  // A global flag before the command (`whirl -v action list`): the command is found after it.
+  '-u': async () => (await import('./commands/help.js')).leadingFlag('-u'),
+  '--auth': async () => (await import('./commands/help.js')).leadingFlag('--auth'),
+  '--apihost': async () => (await import('./commands/help.js')).leadingFlag('--apihost'),
+  '--apiversion': async () => (await import('./commands/help.js')).leadingFlag('--apiversion'),
+  '-i': async () => (await import('./commands/help.js')).leadingFlag('-i'),
+  '--insecure': async () => (await import('./commands/help.js')).leadingFlag('--insecure'),
+  '-v': async () => (await import('./commands/help.js')).leadingFlag('-v'),
+  '--verbose': async () => (await import('./commands/help.js')).leadingFlag('--verbose'),
+  '-d': async () => (await import('./commands/help.js')).leadingFlag('-d'),
+  '--debug': async () => (await import('./commands/help.js')).leadingFlag('--debug'),
 };
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   const load = name === undefined ? undefined : commands[name];
   if (load === undefined) {
-    process.stderr.write(`Usage: whirl <command> ...\nCommands: ${Object.keys(commands).join(', ')}\n`);
+    const names = Object.keys(commands).filter((c) => !c.startsWith('-'));
+    process.stderr.write(
+      `Usage: whirl <command> ...\nCommands: ${names.join(', ')}\nRun 'whirl --help' for more.\n`,
+    );
     return name === undefined ? 0 : 2;
   }
   try {

@@ -86,7 +86,12 @@ export interface ConfigFlags {
   insecure?: boolean | undefined;
 }
 
-const pick = (flag: string | undefined, env: string | undefined, file: string | undefined, dflt?: string): Setting => {
+const pick = (
+  flag: string | undefined,
+  env: string | undefined,
+  file: string | undefined,
+  dflt?: string,
+): Setting => {
   if (flag !== undefined && flag !== '') return { value: flag, source: 'flag' };
   if (env !== undefined && env !== '') return { value: env, source: 'env' };
   if (file !== undefined && file !== '') return { value: file, source: 'file' };

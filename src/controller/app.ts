@@ -35,6 +35,10 @@ declare module 'fastify' {
     caller: Caller;
     receivedAt: number;
   }
+  interface FastifyInstance {
+    /** Set when shutting down: responses close their connection so that keep-alive clients let go. */
+    draining: boolean;
+  }
 }
 
 /** Big enough for a 48 MB zip, base64-encoded (64 MB), plus parameters and annotations. */
@@ -59,6 +63,10 @@ export function buildApp(deps: ControllerDeps): FastifyInstance {
     },
   });
 
+  app.decorate('draining', false);
+  app.addHook('onSend', async (_req, reply) => {
+    if (app.draining) void reply.header('connection', 'close');
+  });
   app.decorateRequest('caller', null as unknown as Caller);
   app.decorateRequest('receivedAt', 0);
   app.addHook('onRequest', async (req, reply) => {
@@ -96,9 +104,13 @@ export function authenticate(deps: ControllerDeps) {
     const header = req.headers.authorization;
     const caller = await deps.identities.authenticate(header);
     if (caller === undefined) {
-      throw new WhirlError(401, header === undefined ? Messages.credentialsMissing : Messages.unauthenticated, {
-        'www-authenticate': 'Basic realm="OpenWhisk secure realm"',
-      });
+      throw new WhirlError(
+        401,
+        header === undefined ? Messages.credentialsMissing : Messages.unauthenticated,
+        {
+          'www-authenticate': 'Basic realm="OpenWhisk secure realm"',
+        },
+      );
     }
     req.caller = caller;
   };

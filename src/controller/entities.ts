@@ -24,7 +24,13 @@ export class Entities {
     return found;
   }
 
-  async put(namespace: string, path: string, type: EntityType, doc: EntityDoc, expectedRev: number | null): Promise<number> {
+  async put(
+    namespace: string,
+    path: string,
+    type: EntityType,
+    doc: EntityDoc,
+    expectedRev: number | null,
+  ): Promise<number> {
     try {
       return await this.store.putEntity(namespace, path, type, doc, expectedRev);
     } finally {

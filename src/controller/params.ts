@@ -14,7 +14,8 @@ function single(q: Query, name: string): string | undefined {
 }
 
 function integer(collection: string, raw: string): number {
-  if (!/^-?\d+$/.test(raw.trim())) throw badRequest(`The value '${raw}' is not an integer for ${collection}.`);
+  if (!/^-?\d+$/.test(raw.trim()))
+    throw badRequest(`The value '${raw}' is not an integer for ${collection}.`);
   return Number(raw);
 }
 
@@ -26,14 +27,17 @@ export function listParams(q: Query, collection: string): { limit: number; skip:
   if (rawLimit !== undefined) {
     limit = integer(collection, rawLimit);
     if (limit < 0 || limit > MAX_LIST_LIMIT) {
-      throw badRequest(`The value '${limit}' is not in the range of 0 to ${MAX_LIST_LIMIT} for ${collection}.`);
+      throw badRequest(
+        `The value '${limit}' is not in the range of 0 to ${MAX_LIST_LIMIT} for ${collection}.`,
+      );
     }
     if (limit === 0) limit = MAX_LIST_LIMIT;
   }
   let skip = 0;
   if (rawSkip !== undefined) {
     skip = integer(collection, rawSkip);
-    if (skip < 0) throw badRequest(`The value '${skip}' is not greater than or equal to 0 for ${collection}.`);
+    if (skip < 0)
+      throw badRequest(`The value '${skip}' is not greater than or equal to 0 for ${collection}.`);
   }
   return { limit, skip, count: flag(q, 'count') };
 }

@@ -39,6 +39,7 @@ export function parseCollectionPath(rawUrl: string, collection: string, callerNa
 /** `[name]` or `[pkg, name]` as an EntityRef, with names checked. */
 export function entityRef(namespace: string, rest: string[], allowPackage: boolean): EntityRef {
   if (rest.length === 1) return { namespace, name: checkName(rest[0]!) };
-  if (rest.length === 2 && allowPackage) return { namespace, pkg: checkName(rest[0]!), name: checkName(rest[1]!) };
+  if (rest.length === 2 && allowPackage)
+    return { namespace, pkg: checkName(rest[0]!), name: checkName(rest[1]!) };
   throw notFound();
 }

@@ -33,18 +33,31 @@ export interface ResolvedPackage {
 
 const mergeParams = (...layers: (readonly KeyValue[])[]): KeyValue[] => {
   const out = new Map<string, KeyValue>();
-  for (const layer of layers) for (const p of layer) (out.delete(p.key), out.set(p.key, p));
+  for (const layer of layers) {
+    for (const p of layer) {
+      // Re-inserting moves the key last, so the merged order follows the highest layer.
+      out.delete(p.key);
+      out.set(p.key, p);
+    }
+  }
   return [...out.values()];
 };
 
 /** Resolves a package or binding the caller may read; 403 for a foreign one it may not (or that is missing). */
-export async function resolvePackage(entities: Entities, caller: Caller, namespace: string, name: string): Promise<ResolvedPackage> {
+export async function resolvePackage(
+  entities: Entities,
+  caller: Caller,
+  namespace: string,
+  name: string,
+): Promise<ResolvedPackage> {
   const owner = namespace === caller.namespace;
   const what = `${namespace}/${name}`;
   const found = await entities.get(namespace, name);
   if (found === undefined || found.type !== 'package') {
     if (!owner) throw forbidden(what);
-    throw found === undefined ? new WhirlError(404, Messages.notFoundNamed(what)) : new WhirlError(409, Messages.wrongCollection);
+    throw found === undefined
+      ? new WhirlError(404, Messages.notFoundNamed(what))
+      : new WhirlError(409, Messages.wrongCollection);
   }
   const pkg = found as StoredEntity<PackageDoc>;
   const binding = pkg.doc.binding;
@@ -52,9 +65,11 @@ export async function resolvePackage(entities: Entities, caller: Caller, namespa
     // Bindings are private to their owner.
     if (!owner) throw forbidden(what);
     const bound = await entities.get(binding.namespace, binding.name);
-    if (bound === undefined || bound.type !== 'package') throw new WhirlError(404, Messages.notFoundNamed(`${binding.namespace}/${binding.name}`));
+    if (bound === undefined || bound.type !== 'package')
+      throw new WhirlError(404, Messages.notFoundNamed(`${binding.namespace}/${binding.name}`));
     const target = bound.doc as PackageDoc;
-    if (binding.namespace !== caller.namespace && !target.publish) throw forbidden(`${binding.namespace}/${binding.name}`);
+    if (binding.namespace !== caller.namespace && !target.publish)
+      throw forbidden(`${binding.namespace}/${binding.name}`);
     return {
       entity: pkg,
       target: { namespace: binding.namespace, name: binding.name, doc: target },
@@ -67,7 +82,11 @@ export async function resolvePackage(entities: Entities, caller: Caller, namespa
 }
 
 /** The action `ref` names, for reading or invoking by `caller`. */
-export async function resolveAction(entities: Entities, caller: Caller, ref: EntityRef): Promise<ResolvedAction> {
+export async function resolveAction(
+  entities: Entities,
+  caller: Caller,
+  ref: EntityRef,
+): Promise<ResolvedAction> {
   const owner = ref.namespace === caller.namespace;
   if (ref.pkg === undefined) {
     if (!owner) throw forbidden(qualifiedPath(ref));
@@ -78,7 +97,10 @@ export async function resolveAction(entities: Entities, caller: Caller, ref: Ent
     return { doc, rev: found.rev, path: ref.namespace, params: doc.parameters, annotations: [] };
   }
   const pkg = await resolvePackage(entities, caller, ref.namespace, ref.pkg);
-  const found = await entities.get(pkg.target.namespace, entityPath({ pkg: pkg.target.name, name: ref.name }));
+  const found = await entities.get(
+    pkg.target.namespace,
+    entityPath({ pkg: pkg.target.name, name: ref.name }),
+  );
   if (found === undefined) throw notFound();
   if (found.type !== 'action') throw new WhirlError(409, Messages.wrongCollection);
   const doc = found.doc as ActionDoc;

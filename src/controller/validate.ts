@@ -47,13 +47,19 @@ export function checkSize(field: string, kvs: readonly KeyValue[], max: number):
 function limitValue(name: string, unit: string, v: unknown, range: Range, what: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v)) throw malformed(`${name} must be an integer (${what})`);
   const u = unit ? ` ${unit}` : '';
-  if (v < range.min) throw malformed(`requirement failed: ${name} ${v}${u} below allowed threshold of ${range.min}${u}`);
-  if (v > range.max) throw malformed(`requirement failed: ${name} ${v}${u} exceeds allowed threshold of ${range.max}${u}`);
+  if (v < range.min)
+    throw malformed(`requirement failed: ${name} ${v}${u} below allowed threshold of ${range.min}${u}`);
+  if (v > range.max)
+    throw malformed(`requirement failed: ${name} ${v}${u} exceeds allowed threshold of ${range.max}${u}`);
   return v;
 }
 
 /** The action's limits: given values checked against the namespace's bounds, the rest kept or defaulted. */
-export function actionLimits(value: unknown, previous: ActionLimits | undefined, ns: EffectiveLimits): ActionLimits {
+export function actionLimits(
+  value: unknown,
+  previous: ActionLimits | undefined,
+  ns: EffectiveLimits,
+): ActionLimits {
   const base: ActionLimits = previous ?? {
     timeout: ns.timeoutMs.std,
     memory: ns.memoryMB.std,
@@ -63,25 +69,34 @@ export function actionLimits(value: unknown, previous: ActionLimits | undefined,
   if (value === undefined || value === null) return base;
   if (!isObject(value)) throw malformed('limits must be an object');
   return {
-    timeout: value.timeout === undefined ? base.timeout : limitValue('timeout', 'milliseconds', value.timeout, ns.timeoutMs, 'ms'),
-    memory: value.memory === undefined ? base.memory : limitValue('memory', 'MB', value.memory, ns.memoryMB, 'MB'),
+    timeout:
+      value.timeout === undefined
+        ? base.timeout
+        : limitValue('timeout', 'milliseconds', value.timeout, ns.timeoutMs, 'ms'),
+    memory:
+      value.memory === undefined ? base.memory : limitValue('memory', 'MB', value.memory, ns.memoryMB, 'MB'),
     logs: value.logs === undefined ? base.logs : limitValue('logs', 'MB', value.logs, ns.logsMB, 'MB'),
     concurrency:
-      value.concurrency === undefined ? base.concurrency : limitValue('concurrency', '', value.concurrency, ns.concurrency, 'activations'),
+      value.concurrency === undefined
+        ? base.concurrency
+        : limitValue('concurrency', '', value.concurrency, ns.concurrency, 'activations'),
   };
 }
 
 /** The exec of a PUT: kind resolved, `binary` computed, code size checked. Sequences are checked by the caller. */
 export function readExec(value: unknown, system: SystemLimits): Exec {
-  if (!isObject(value) || typeof value.kind !== 'string') throw malformed('exec must be an object with a "kind"');
+  if (!isObject(value) || typeof value.kind !== 'string')
+    throw malformed('exec must be an object with a "kind"');
   const kind = value.kind.toLowerCase();
   const main = value.main;
-  if (main !== undefined && (typeof main !== 'string' || main.length === 0)) throw malformed('exec.main must be a non-empty string');
+  if (main !== undefined && (typeof main !== 'string' || main.length === 0))
+    throw malformed('exec.main must be a non-empty string');
   const code = value.code;
   if (code !== undefined && typeof code !== 'string') throw malformed('exec.code must be a string');
   const checkCode = (c: string, binary: boolean) => {
     const size = decodedCodeSize(c, binary);
-    if (size > system.codeSize) throw new WhirlError(413, Messages.entityTooLarge('exec', size, system.codeSize));
+    if (size > system.codeSize)
+      throw new WhirlError(413, Messages.entityTooLarge('exec', size, system.codeSize));
   };
   if (kind === 'sequence') {
     const components = value.components;
@@ -91,7 +106,8 @@ export function readExec(value: unknown, system: SystemLimits): Exec {
     return { kind: 'sequence', components: components as string[] };
   }
   if (kind === 'blackbox') {
-    if (typeof value.image !== 'string' || value.image.length === 0) throw malformed('exec.image must name a docker image');
+    if (typeof value.image !== 'string' || value.image.length === 0)
+      throw malformed('exec.image must name a docker image');
     const binary = code !== undefined && isBinaryCode(code);
     if (code !== undefined) checkCode(code, binary);
     return {
@@ -99,7 +115,7 @@ export function readExec(value: unknown, system: SystemLimits): Exec {
       image: value.image,
       binary,
       ...(code === undefined ? {} : { code }),
-      ...(main === undefined ? {} : { main: main as string }),
+      ...(main === undefined ? {} : { main: main }),
     };
   }
   const runtime = resolveKind(kind);
@@ -107,7 +123,7 @@ export function readExec(value: unknown, system: SystemLimits): Exec {
   if (code === undefined) throw malformed('exec.code is required for this kind');
   const binary = isBinaryCode(code);
   checkCode(code, binary);
-  return { kind: runtime.kind, code, binary, ...(main === undefined ? {} : { main: main as string }) };
+  return { kind: runtime.kind, code, binary, ...(main === undefined ? {} : { main: main }) };
 }
 
 /** 403 when the namespace may not use the kind (`allowedKinds`). */

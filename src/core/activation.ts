@@ -12,7 +12,12 @@ export const StatusCode = {
 } as const;
 export type StatusCode = (typeof StatusCode)[keyof typeof StatusCode];
 
-const STATUS_TEXT = ['success', 'application error', 'action developer error', 'whisk internal error'] as const;
+const STATUS_TEXT = [
+  'success',
+  'application error',
+  'action developer error',
+  'whisk internal error',
+] as const;
 
 export function statusText(code: StatusCode): string {
   return STATUS_TEXT[code];
@@ -104,7 +109,8 @@ export const ActivationMessages = {
   timedOut: (ms: number, init: boolean) =>
     `The action exceeded its time limits of ${ms} milliseconds${init ? ' during initialization.' : '.'}`,
   invalidInitResponse: (body: string) => `The action failed during initialization${body ? `: ${body}` : '.'}`,
-  invalidRunResponse: (body: string) => `The action did not produce a valid JSON response${body ? `: ${body}` : '.'}`,
+  invalidRunResponse: (body: string) =>
+    `The action did not produce a valid JSON response${body ? `: ${body}` : '.'}`,
   truncatedResponse: (trunk: string, length: number, max: number) =>
     `The action produced a response that exceeded the allowed length: ${length} > ${max} bytes. The truncated response was: ${trunk}`,
   truncatedLogs: (limit: number) =>

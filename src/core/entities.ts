@@ -78,7 +78,8 @@ export type EntityDoc = ActionDoc | PackageDoc | TriggerDoc | RuleDoc;
 
 export function getAnnotation(annotations: readonly KeyValue[] | undefined, key: string): unknown {
   if (annotations === undefined) return undefined;
-  for (let i = annotations.length - 1; i >= 0; i--) if (annotations[i]!.key === key) return annotations[i]!.value;
+  for (let i = annotations.length - 1; i >= 0; i--)
+    if (annotations[i]!.key === key) return annotations[i]!.value;
   return undefined;
 }
 

@@ -28,7 +28,8 @@ export const Messages = {
   wrongCollection: 'Resource by this name exists but is not in this collection.',
   illegalName: 'The name of the entity contains illegal characters.',
   nameTooLong: (n: number, max: number) => `Name segement longer than allowed: ${n} > ${max}.`,
-  requestTooLarge: (size: number | string, max: number) => `Request larger than allowed: ${size} > ${max} bytes.`,
+  requestTooLarge: (size: number | string, max: number) =>
+    `Request larger than allowed: ${size} > ${max} bytes.`,
   entityTooLarge: (field: string, size: number, max: number) =>
     `${field} larger than allowed: ${size} > ${max} bytes.`,
   execUndefined: 'exec undefined',
@@ -40,7 +41,8 @@ export const Messages = {
   kindNotAllowed: (kind: string) =>
     `The supplied authentication is not authorized to access actions of kind '${kind}'.`,
   methodNotAllowed: 'HTTP method not allowed, supported methods: ',
-  serviceUnavailable: 'The server is currently unavailable (because it is overloaded or down for maintenance).',
+  serviceUnavailable:
+    'The server is currently unavailable (because it is overloaded or down for maintenance).',
   internal: 'The server encountered an unexpected condition which prevented it from fulfilling the request.',
   tooManyRequests: (count: number, allowed: number) =>
     `Too many requests in the last minute (count: ${count}, allowed: ${allowed}).`,

@@ -17,7 +17,8 @@ export function isValidName(name: string): boolean {
 
 /** Throws the spec's 400 for a bad path segment. */
 export function checkName(name: string): string {
-  if (name.length > MAX_NAME_LENGTH) throw new WhirlError(400, Messages.nameTooLong(name.length, MAX_NAME_LENGTH));
+  if (name.length > MAX_NAME_LENGTH)
+    throw new WhirlError(400, Messages.nameTooLong(name.length, MAX_NAME_LENGTH));
   if (!NAME.test(name)) throw new WhirlError(400, Messages.illegalName);
   return name;
 }

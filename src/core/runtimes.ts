@@ -19,9 +19,30 @@ export interface RuntimeSpec {
 export const SKELETON_IMAGE = 'openwhisk/dockerskeleton';
 
 export const RUNTIMES: readonly RuntimeSpec[] = [
-  { kind: 'nodejs:20', family: 'nodejs', default: true, deprecated: false, concurrent: true, image: 'whirl/nodejs20' },
-  { kind: 'python:3', family: 'python', default: true, deprecated: false, concurrent: false, image: 'whirl/python3' },
-  { kind: 'native', family: 'native', default: true, deprecated: false, concurrent: false, image: 'whirl/native' },
+  {
+    kind: 'nodejs:20',
+    family: 'nodejs',
+    default: true,
+    deprecated: false,
+    concurrent: true,
+    image: 'whirl/nodejs20',
+  },
+  {
+    kind: 'python:3',
+    family: 'python',
+    default: true,
+    deprecated: false,
+    concurrent: false,
+    image: 'whirl/python3',
+  },
+  {
+    kind: 'native',
+    family: 'native',
+    default: true,
+    deprecated: false,
+    concurrent: false,
+    image: 'whirl/native',
+  },
 ];
 
 const byKind = new Map(RUNTIMES.map((r) => [r.kind, r]));

@@ -66,7 +66,11 @@ export class Container {
     readonly memoryMB: number,
     readonly maxConcurrency: number,
   ) {
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: maxConcurrency, maxFreeSockets: maxConcurrency });
+    this.agent = new http.Agent({
+      keepAlive: true,
+      maxSockets: maxConcurrency,
+      maxFreeSockets: maxConcurrency,
+    });
     this.router = new LogRouter(16 * 1024 * 1024);
     sandbox.onOutput((stream, chunk) => this.router.feed(stream, chunk));
     void sandbox.exited.then(() => {
@@ -130,7 +134,8 @@ export class Container {
       const response = classifyRun(r, resultLimit);
       const discard = response.statusCode >= StatusCode.DeveloperError;
       const gotLogs = await logs.whenComplete(discard ? 200 : SENTINEL_WAIT_MS);
-      if (!gotLogs) logs.note(discard ? ActivationMessages.logWarningDeveloperError : ActivationMessages.logFailure);
+      if (!gotLogs)
+        logs.note(discard ? ActivationMessages.logWarningDeveloperError : ActivationMessages.logFailure);
       return { response, discard, timedOut: false };
     } finally {
       if (tagged) this.router.tagged.delete(payload.activation_id);
@@ -140,11 +145,19 @@ export class Container {
 
   /** True when the sandbox died of its memory limit (waits briefly for the exit to be known). */
   private async oomKilled(): Promise<boolean> {
-    const exit = await Promise.race([this.sandbox.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 500))]);
+    const exit = await Promise.race([
+      this.sandbox.exited,
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), 500)),
+    ]);
     return exit?.oomKilled ?? false;
   }
 
-  private post(path: string, body: string, timeoutMs: number, maxBytes: number): Promise<HttpResult | Failure> {
+  private post(
+    path: string,
+    body: string,
+    timeoutMs: number,
+    maxBytes: number,
+  ): Promise<HttpResult | Failure> {
     const endpoint = this.sandbox.endpoint;
     return new Promise((resolve) => {
       let settled = false;
@@ -223,7 +236,7 @@ function initErrorMessage(text: string): unknown {
   try {
     const body: unknown = JSON.parse(text);
     if (body !== null && typeof body === 'object' && !Array.isArray(body) && 'error' in body) {
-      return (body as { error: unknown }).error;
+      return body.error;
     }
   } catch {
     // not JSON: quoted below
@@ -247,12 +260,17 @@ export function classifyRun(r: HttpResult, resultLimit: number): ActivationRespo
   }
   const ok = r.status === 200;
   if (Array.isArray(body)) {
-    return ok ? { statusCode: StatusCode.Success, result: body, size: r.length } : devError(ActivationMessages.invalidRunResponse(r.text));
+    return ok
+      ? { statusCode: StatusCode.Success, result: body, size: r.length }
+      : devError(ActivationMessages.invalidRunResponse(r.text));
   }
-  if (body === null || typeof body !== 'object') return devError(ActivationMessages.invalidRunResponse(r.text));
+  if (body === null || typeof body !== 'object')
+    return devError(ActivationMessages.invalidRunResponse(r.text));
   const hasError = Object.prototype.hasOwnProperty.call(body, 'error');
   if (!ok) {
-    return devError(hasError ? (body as { error: unknown }).error : ActivationMessages.invalidRunResponse(r.text));
+    return devError(
+      hasError ? (body as { error: unknown }).error : ActivationMessages.invalidRunResponse(r.text),
+    );
   }
   return {
     statusCode: hasError ? StatusCode.ApplicationError : StatusCode.Success,

@@ -32,7 +32,9 @@ export interface InvokerOptions {
 }
 
 /** Which runtime proxy serves an exec, and its image for the docker backend. */
-function runtimeOf(exec: CodeExec | BlackboxExec): { kind: string; family: RuntimeFamily; image?: string } | undefined {
+function runtimeOf(
+  exec: CodeExec | BlackboxExec,
+): { kind: string; family: RuntimeFamily; image?: string } | undefined {
   if (exec.kind === 'blackbox') {
     const image = (exec as BlackboxExec).image;
     return image === SKELETON_IMAGE || image.startsWith(`${SKELETON_IMAGE}:`)
@@ -79,7 +81,14 @@ export class Invoker {
     } catch (err) {
       this.o.onError?.(err);
       const now = Date.now();
-      record = this.record(msg, now, now, { statusCode: StatusCode.WhiskError, result: { error: ActivationMessages.provisionError } }, [], {});
+      record = this.record(
+        msg,
+        now,
+        now,
+        { statusCode: StatusCode.WhiskError, result: { error: ActivationMessages.provisionError } },
+        [],
+        {},
+      );
     }
     if (msg.store) this.o.writer.add(record);
     const completion: CompletionMessage = { activationId: msg.activationId, record, invoker: this.o.id };
@@ -98,7 +107,14 @@ export class Invoker {
     const limits = action.limits;
     if (runtime === undefined) {
       const now = Date.now();
-      return this.record(msg, now, now, whiskError(`The runtime '${exec.kind}' is not available on this invoker.`), [], {});
+      return this.record(
+        msg,
+        now,
+        now,
+        whiskError(`The runtime '${exec.kind}' is not available on this invoker.`),
+        [],
+        {},
+      );
     }
     let lease;
     try {
@@ -225,7 +241,10 @@ const whiskError = (message: string): ActivationResponse => ({
 });
 
 /** Parameters marked `init` go to /init's environment instead of /run's arguments. */
-function partitionArgs(args: unknown, params: readonly KeyValue[]): { args: unknown; initEnv: Record<string, string> } {
+function partitionArgs(
+  args: unknown,
+  params: readonly KeyValue[],
+): { args: unknown; initEnv: Record<string, string> } {
   const initKeys = params.filter((p) => p.init === true).map((p) => p.key);
   if (initKeys.length === 0 || args === null || typeof args !== 'object' || Array.isArray(args)) {
     return { args, initEnv: {} };

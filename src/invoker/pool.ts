@@ -71,8 +71,13 @@ export class ContainerPool {
   private seq = 0;
   private closed = false;
   private readonly timer: NodeJS.Timeout;
-  /** Cold starts in flight, so that the count of stem cells being started is known. */
+  /** Stem cells being started, by `kind/memory`. */
   private stemsStarting = new Map<string, number>();
+  /**
+   * Cold starts of containers that serve several activations at once, by key: requests arriving while
+   * one starts share it instead of starting their own.
+   */
+  private readonly starting = new Map<string, { ready: Promise<Container>; reserved: number; max: number }>();
 
   constructor(
     private readonly factory: SandboxFactory,
@@ -91,7 +96,13 @@ export class ContainerPool {
   get stats(): { containers: number; stems: number; usedMB: number; queued: number; busy: number } {
     let busy = 0;
     for (const c of this.containers) if (c.active > 0) busy++;
-    return { containers: this.containers.size, stems: this.stems.length, usedMB: this.usedMB, queued: this.queue.length, busy };
+    return {
+      containers: this.containers.size,
+      stems: this.stems.length,
+      usedMB: this.usedMB,
+      queued: this.queue.length,
+      busy,
+    };
   }
 
   /** A container for the request, now or when one frees up. */
@@ -100,12 +111,16 @@ export class ContainerPool {
     // Work that a warm container can take never waits behind work that waits for memory.
     const warm = this.warm(req);
     if (warm !== undefined) return this.lease(warm, 'warm');
+    const joined = this.joinStarting(req);
+    if (joined !== undefined) return joined;
     if (this.queue.length === 0) {
       const placed = this.place(req);
       if (placed !== undefined) return placed;
     }
     if (this.queue.length >= this.options.maxQueue) {
-      return Promise.reject(new PoolBusyError(`the invoker's queue is full (${this.options.maxQueue} activations wait)`));
+      return Promise.reject(
+        new PoolBusyError(`the invoker's queue is full (${this.options.maxQueue} activations wait)`),
+      );
     }
     return new Promise((resolve, reject) => this.queue.push({ req, resolve, reject }));
   }
@@ -130,7 +145,11 @@ export class ContainerPool {
   private place(req: ContainerRequest): Promise<Lease> | undefined {
     this.retireStaleRevisions(req);
     const stemIndex = this.stems.findIndex(
-      (s) => s.kind === req.kind && s.container.memoryMB === req.memoryMB && !s.container.dead && req.image === undefined,
+      (s) =>
+        s.kind === req.kind &&
+        s.container.memoryMB === req.memoryMB &&
+        !s.container.dead &&
+        req.image === undefined,
     );
     if (stemIndex >= 0) {
       const [stem] = this.stems.splice(stemIndex, 1);
@@ -148,7 +167,9 @@ export class ContainerPool {
   /** Frees memory by evicting idle warm containers, oldest first; false if that cannot suffice. */
   private makeRoom(memoryMB: number): boolean {
     if (this.free() >= memoryMB) return true;
-    const idle = [...this.containers].filter((c) => c.active === 0 && c.initialized).sort((a, b) => a.lastUsed - b.lastUsed);
+    const idle = [...this.containers]
+      .filter((c) => c.active === 0 && c.initialized)
+      .sort((a, b) => a.lastUsed - b.lastUsed);
     let reclaimable = this.free();
     const victims: Container[] = [];
     for (const c of idle) {
@@ -170,26 +191,50 @@ export class ContainerPool {
     const prefix = `${req.actionKey}#`;
     const current = `${prefix}${req.rev}`;
     for (const c of this.containers) {
-      if (c.key !== undefined && c.key !== current && c.key.startsWith(prefix) && c.active === 0) void this.remove(c);
+      if (c.key !== undefined && c.key !== current && c.key.startsWith(prefix) && c.active === 0)
+        void this.remove(c);
     }
   }
 
-  private async coldStart(req: ContainerRequest): Promise<Lease> {
+  private coldStart(req: ContainerRequest): Promise<Lease> {
+    const key = `${req.actionKey}#${req.rev}`;
     this.usedMB += req.memoryMB;
-    let container: Container;
-    try {
-      container = await this.create(req.family, req.memoryMB, req.concurrency, req.image);
-    } catch (err) {
-      this.usedMB -= req.memoryMB;
-      this.drainQueue();
-      throw err;
-    }
-    container.key = `${req.actionKey}#${req.rev}`;
-    this.containers.add(container);
-    return this.lease(container, 'cold');
+    const entry = { reserved: 1, max: req.concurrency, ready: undefined as unknown as Promise<Container> };
+    entry.ready = this.create(req.family, req.memoryMB, req.concurrency, req.image).then(
+      (container) => {
+        if (this.starting.get(key) === entry) this.starting.delete(key);
+        container.key = key;
+        // Every request that joined this start holds a slot from the outset.
+        container.active += entry.reserved;
+        container.lastUsed = Date.now();
+        this.containers.add(container);
+        return container;
+      },
+      (err: unknown) => {
+        if (this.starting.get(key) === entry) this.starting.delete(key);
+        this.usedMB -= req.memoryMB;
+        this.drainQueue();
+        throw err;
+      },
+    );
+    if (req.concurrency > 1) this.starting.set(key, entry);
+    return entry.ready.then((container) => ({ container, start: 'cold' }));
   }
 
-  private async create(family: RuntimeFamily, memoryMB: number, concurrency: number, image?: string): Promise<Container> {
+  /** A slot in a container of this action that is still starting, if one has room. */
+  private joinStarting(req: ContainerRequest): Promise<Lease> | undefined {
+    const entry = this.starting.get(`${req.actionKey}#${req.rev}`);
+    if (entry === undefined || entry.reserved >= entry.max) return undefined;
+    entry.reserved++;
+    return entry.ready.then((container) => ({ container, start: 'cold' }));
+  }
+
+  private async create(
+    family: RuntimeFamily,
+    memoryMB: number,
+    concurrency: number,
+    image?: string,
+  ): Promise<Container> {
     const sandbox = await this.factory.create({
       id: `s${process.pid}x${(this.seq++).toString(36)}`,
       family,
@@ -201,7 +246,8 @@ export class ContainerPool {
     const container = new Container(sandbox, family, memoryMB, concurrency);
     // A sandbox that dies on its own (crash, OOM, kill) gives its memory back.
     void sandbox.exited.then(() => {
-      if (this.containers.has(container) || this.stems.some((s) => s.container === container)) void this.remove(container);
+      if (this.containers.has(container) || this.stems.some((s) => s.container === container))
+        void this.remove(container);
     });
     return container;
   }
@@ -262,7 +308,9 @@ export class ContainerPool {
     }
     this.drainQueue();
     if (stemKind !== undefined && !this.closed) {
-      const config = this.options.prewarm.find((p) => p.kind === stemKind && p.memoryMB === container.memoryMB);
+      const config = this.options.prewarm.find(
+        (p) => p.kind === stemKind && p.memoryMB === container.memoryMB,
+      );
       if (config !== undefined) void this.refill(config);
     }
   }
@@ -270,12 +318,13 @@ export class ContainerPool {
   /** Serves waiting work in order; a head that needs memory blocks those behind it, except warm matches. */
   private drainQueue(): void {
     let blocked = false;
-    for (let i = 0; i < this.queue.length; ) {
+    for (let i = 0; i < this.queue.length;) {
       const w = this.queue[i]!;
       const warm = this.warm(w.req);
       let lease: Promise<Lease> | undefined;
       if (warm !== undefined) lease = this.lease(warm, 'warm');
-      else if (!blocked) lease = this.place(w.req);
+      else lease = this.joinStarting(w.req);
+      if (lease === undefined && !blocked) lease = this.place(w.req);
       if (lease === undefined) {
         blocked = true;
         i++;

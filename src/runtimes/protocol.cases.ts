@@ -4,7 +4,7 @@
 // (runtimes.test.ts), sandbox backends elsewhere. Cases talk to a proxy only through ProxyHandle, and
 // read logs only after waiting for the sentinels they expect, so that backends which deliver logs
 // asynchronously work too.
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument --
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument --
    test code (run by vitest like *.test.ts, which has the same relaxations): responses are loose JSON. */
 import { describe, expect, it } from 'vitest';
 import { makeTarGz } from './testing/archive-writer.js';
@@ -354,13 +354,19 @@ export function defineProtocolCases(
           await initOk(h, OVERLAPPING[kind]);
           const n = 120;
           const results = await Promise.all(
-            Array.from({ length: n }, (_, i) => run(h, { i }, { activation_id: `act-${i}` })),
+            Array.from({ length: n }, (_, i) =>
+              run(h, { i }, { activation_id: `act-${i}`, ...(i % 2 ? { api_key: `key-${i}` } : {}) }),
+            ),
           );
           results.forEach((res, i) => {
             expect(res.status, res.text).toBe(200);
             expect(res.body.args).toEqual({ i });
-            // Each activation sees its own context even while others run (python shares os.environ).
-            if (kind !== 'python') expect(res.body.id).toBe(`act-${i}`);
+            // Each activation sees its own context, and only its own, even while others run
+            // (python runs share one os.environ, as with OpenWhisk).
+            if (kind !== 'python') {
+              expect(res.body.id).toBe(`act-${i}`);
+              expect(res.body.key ?? '').toBe(i % 2 ? `key-${i}` : '');
+            }
           });
           if (kind !== 'native')
             expect(Math.max(...results.map((res) => res.body.peak as number))).toBeGreaterThan(1);

@@ -142,7 +142,7 @@ printf '%s\\n' "$1"
 `,
 };
 
-/** Overlapping runs: returns its arguments, the peak number of runs in flight, and its activation id. */
+/** Overlapping runs: returns its arguments, the peak number of runs in flight, its activation id and API key. */
 export const OVERLAPPING: PerKind = {
   nodejs: `let active = 0, peak = 0;
 async function main(args) {
@@ -150,7 +150,7 @@ async function main(args) {
   peak = Math.max(peak, active);
   await new Promise((resolve) => setTimeout(resolve, 300));
   active--;
-  return { args, peak, id: process.env.__OW_ACTIVATION_ID };
+  return { args, peak, id: process.env.__OW_ACTIVATION_ID, key: process.env.__OW_API_KEY };
 }
 `,
   python: `import threading, time
@@ -168,7 +168,7 @@ def main(args):
 `,
   native: `#!/bin/sh
 sleep 0.3
-printf '{"args":%s,"id":"%s"}\\n' "$1" "$__OW_ACTIVATION_ID"
+printf '{"args":%s,"id":"%s","key":"%s"}\\n' "$1" "$__OW_ACTIVATION_ID" "$__OW_API_KEY"
 `,
 };
 

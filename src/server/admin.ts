@@ -15,7 +15,13 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { generateCredentials, keyMatches, newIdentity, parseCredentials, KEY_LENGTH } from '../core/identity.js';
+import {
+  generateCredentials,
+  keyMatches,
+  newIdentity,
+  parseCredentials,
+  KEY_LENGTH,
+} from '../core/identity.js';
 import { NAMESPACE_LIMIT_KEYS, type NamespaceLimits } from '../core/limits.js';
 import { isValidName } from '../core/names.js';
 import { resolveKind } from '../core/runtimes.js';
@@ -82,7 +88,8 @@ function one(p: Parsed, ...names: string[]): string | undefined {
 function openStore(p: Parsed): SqliteStore {
   const dir = one(p, 'data-dir') ?? process.env.WHIRL_DATA_DIR ?? join(homedir(), '.whirl');
   const file = join(dir, 'whirl.db');
-  if (!existsSync(file)) throw new UsageError(`no Whirl data in ${dir} (start \`whirl standalone\` once, or pass --data-dir)`);
+  if (!existsSync(file))
+    throw new UsageError(`no Whirl data in ${dir} (start \`whirl standalone\` once, or pass --data-dir)`);
   return new SqliteStore(file);
 }
 
@@ -98,7 +105,8 @@ async function user(store: Store, verb: string | undefined, p: Parsed): Promise<
       if (!isValidName(namespace)) throw new UsageError(`'${namespace}' is not a valid namespace name`);
       const given = one(p, 'u', 'auth');
       const c = given === undefined ? generateCredentials() : parseCredentials(given);
-      if (c === undefined || c.key.length !== KEY_LENGTH) throw new UsageError(`-u must be UUID:KEY with a ${KEY_LENGTH}-character key`);
+      if (c === undefined || c.key.length !== KEY_LENGTH)
+        throw new UsageError(`-u must be UUID:KEY with a ${KEY_LENGTH}-character key`);
       const clash = await store.getIdentity(c.uuid);
       if (clash !== undefined) throw new UsageError(`the uuid ${c.uuid} is already in use`);
       const existing = await store.listIdentities({ subject, namespace });
@@ -115,7 +123,9 @@ async function user(store: Store, verb: string | undefined, p: Parsed): Promise<
       const ns = one(p, 'ns', 'namespace');
       const ids = await store.listIdentities({ subject, ...(ns === undefined ? {} : { namespace: ns }) });
       if (ids.length === 0) {
-        process.stderr.write(`Subject ${subject} does not exist${ns === undefined ? '' : ` in namespace ${ns}`}.\n`);
+        process.stderr.write(
+          `Subject ${subject} does not exist${ns === undefined ? '' : ` in namespace ${ns}`}.\n`,
+        );
         return 1;
       }
       for (const i of ids) await store.deleteIdentity(i.uuid);
@@ -163,7 +173,9 @@ async function user(store: Store, verb: string | undefined, p: Parsed): Promise<
       return 0;
     }
     default:
-      throw new UsageError(`unknown user verb '${verb ?? ''}' (create, delete, get, list, whois, block, unblock)`);
+      throw new UsageError(
+        `unknown user verb '${verb ?? ''}' (create, delete, get, list, whois, block, unblock)`,
+      );
   }
 }
 
@@ -180,10 +192,12 @@ async function limits(store: Store, verb: string | undefined, p: Parsed): Promis
       for (const [name, values] of p.options) {
         if (name === 'data-dir') continue;
         if (name === 'allowedKinds') {
-          for (const k of values) if (resolveKind(k) === undefined && k !== 'blackbox') throw new UsageError(`unknown kind '${k}'`);
+          for (const k of values)
+            if (resolveKind(k) === undefined && k !== 'blackbox') throw new UsageError(`unknown kind '${k}'`);
           next.allowedKinds = values;
         } else if (name === 'storeActivations') {
-          if (values[0] !== 'true' && values[0] !== 'false') throw new UsageError('--storeActivations must be true or false');
+          if (values[0] !== 'true' && values[0] !== 'false')
+            throw new UsageError('--storeActivations must be true or false');
           next.storeActivations = values[0] === 'true';
         } else if ((NUMERIC_LIMITS as readonly string[]).includes(name)) {
           const n = Number(values[0]);
@@ -225,7 +239,8 @@ export async function runAdmin(argv: string[]): Promise<number> {
     return 0;
   }
   const p = parse(rest);
-  if (group !== 'user' && group !== 'limits') throw new UsageError(`unknown admin command '${group}' (user, limits)`);
+  if (group !== 'user' && group !== 'limits')
+    throw new UsageError(`unknown admin command '${group}' (user, limits)`);
   const store = openStore(p);
   try {
     return group === 'user' ? await user(store, verb, p) : await limits(store, verb, p);

@@ -5,7 +5,13 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { generateCredentials, keyMatches, newIdentity, parseCredentials, KEY_LENGTH } from '../core/identity.js';
+import {
+  generateCredentials,
+  keyMatches,
+  newIdentity,
+  parseCredentials,
+  KEY_LENGTH,
+} from '../core/identity.js';
 import type { Store } from '../store/store.js';
 
 export interface BootstrapResult {
@@ -18,13 +24,19 @@ export interface BootstrapResult {
 export function checkKeyFlag(flag: string, value: string): { uuid: string; key: string } {
   const c = parseCredentials(value);
   if (c === undefined || c.key.length !== KEY_LENGTH) {
-    throw new Error(`${flag} must be UUID:KEY with a ${KEY_LENGTH}-character key (\`whirl admin user create\` prints one)`);
+    throw new Error(
+      `${flag} must be UUID:KEY with a ${KEY_LENGTH}-character key (\`whirl admin user create\` prints one)`,
+    );
   }
   return c;
 }
 
 /** Ensures a namespace of the same name as its subject exists, with the given key if any. */
-async function ensureNamespace(store: Store, namespace: string, given: string | undefined): Promise<{ key?: string; created: boolean }> {
+async function ensureNamespace(
+  store: Store,
+  namespace: string,
+  given: string | undefined,
+): Promise<{ key?: string; created: boolean }> {
   const existing = await store.listIdentities({ namespace });
   if (given !== undefined) {
     const c = checkKeyFlag(namespace === 'guest' ? '--guest-key' : '--system-key', given);
@@ -39,7 +51,11 @@ async function ensureNamespace(store: Store, namespace: string, given: string | 
   return { key: `${c.uuid}:${c.key}`, created: true };
 }
 
-export async function bootstrapNamespaces(store: Store, guestKey?: string, systemKey?: string): Promise<BootstrapResult> {
+export async function bootstrapNamespaces(
+  store: Store,
+  guestKey?: string,
+  systemKey?: string,
+): Promise<BootstrapResult> {
   const guest = await ensureNamespace(store, 'guest', guestKey);
   const system = await ensureNamespace(store, 'whisk.system', systemKey);
   const created = [...(guest.created ? ['guest'] : []), ...(system.created ? ['whisk.system'] : [])];

@@ -11,7 +11,10 @@ export class UsageError extends Error {}
 export function parseFlags<S extends FlagSpec>(
   argv: string[],
   spec: S,
-): { flags: { [K in keyof S]?: S[K] extends 'boolean' ? boolean : S[K] extends 'number' ? number : string }; rest: string[] } {
+): {
+  flags: { [K in keyof S]?: S[K] extends 'boolean' ? boolean : S[K] extends 'number' ? number : string };
+  rest: string[];
+} {
   const flags: Record<string, string | number | boolean> = {};
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {

@@ -98,7 +98,8 @@ export async function startStandalone(o: StandaloneOptions): Promise<RunningStan
   });
   const bus = new MemoryBus();
   const writer = new ActivationWriter(store, {
-    onError: (err, pending) => log.error(`cannot write activation records (${pending} waiting): ${String(err)}`),
+    onError: (err, pending) =>
+      log.error(`cannot write activation records (${pending} waiting): ${String(err)}`),
   });
   const invocations = new Invocations(bus, new SingleInvokerBalancer(bus, INVOKER_ID), 'completed0');
   invocations.start();
@@ -143,6 +144,8 @@ export async function startStandalone(o: StandaloneOptions): Promise<RunningStan
     (stopping ??= (async () => {
       // Order matters: stop taking requests, let blocking callers get their answers, finish running
       // activations, then write the last records and close the store.
+      app.draining = true;
+      app.server.closeIdleConnections();
       await app.close();
       await invocations.stop(5_000);
       await invoker.stop();
@@ -151,7 +154,15 @@ export async function startStandalone(o: StandaloneOptions): Promise<RunningStan
       await bus.close();
       await store.close();
     })());
-  return { url, app, store, invoker, isolation: sandboxes.isolation, ...(boot.guestKey === undefined ? {} : { guestKey: boot.guestKey }), stop };
+  return {
+    url,
+    app,
+    store,
+    invoker,
+    isolation: sandboxes.isolation,
+    ...(boot.guestKey === undefined ? {} : { guestKey: boot.guestKey }),
+    stop,
+  };
 }
 
 const FLAGS = {
@@ -204,12 +215,13 @@ export async function runStandalone(argv: string[]): Promise<void> {
   if (flags['no-prewarm'] === true) o.prewarm = [];
   if (flags['insecure-sandbox'] === true) o.insecureSandbox = true;
   if (flags['no-wskprops'] === true) o.writeWskprops = false;
-  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new UsageError('--port must be 0..65535');
+  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)
+    throw new UsageError('--port must be 0..65535');
 
   const running = await startStandalone(o);
   const isolation = running.isolation;
   if (!isolation.isolated) {
-    log.warn('SANDBOXES ARE NOT ISOLATED: actions can read this machine\'s files and processes.');
+    log.warn("SANDBOXES ARE NOT ISOLATED: actions can read this machine's files and processes.");
     for (const n of isolation.notes) log.warn(`  ${n}`);
   }
   log.info(`API host:  ${running.url}`);
@@ -220,7 +232,9 @@ export async function runStandalone(argv: string[]): Promise<void> {
       if (written !== undefined) log.info(`wrote ${written} (the CLI now talks to this server as guest)`);
     }
   } else {
-    log.info('guest key: unchanged since it was first printed (see ~/.wskprops; `whirl admin user create` makes new keys)');
+    log.info(
+      'guest key: unchanged since it was first printed (see ~/.wskprops; `whirl admin user create` makes new keys)',
+    );
   }
 
   let signals = 0;
@@ -243,5 +257,7 @@ export async function runStandalone(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
-  log.info(`whirl standalone ready on ${running.url} (data ${resolve(o.dataDir)}, sandbox ${isolation.isolated ? 'isolated' : 'NOT isolated'})`);
+  log.info(
+    `whirl standalone ready on ${running.url} (data ${resolve(o.dataDir)}, sandbox ${isolation.isolated ? 'isolated' : 'NOT isolated'})`,
+  );
 }

@@ -37,7 +37,10 @@ export class ActivationWriter {
     if (this.pending.size > this.maxPending) {
       const oldest = this.pending.keys().next().value;
       if (oldest !== undefined) this.pending.delete(oldest);
-      this.options.onError?.(new Error('activation write queue overflow: dropped the oldest record'), this.pending.size);
+      this.options.onError?.(
+        new Error('activation write queue overflow: dropped the oldest record'),
+        this.pending.size,
+      );
     }
     this.schedule(this.pending.size >= this.maxBatch ? 0 : this.flushIntervalMs);
   }
@@ -75,7 +78,8 @@ export class ActivationWriter {
     } finally {
       this.flushing = undefined;
     }
-    if (this.pending.size > 0) this.schedule(this.failures === 0 ? 0 : Math.min(5000, 50 * 2 ** this.failures));
+    if (this.pending.size > 0)
+      this.schedule(this.failures === 0 ? 0 : Math.min(5000, 50 * 2 ** this.failures));
   }
 
   private async writeAll(): Promise<void> {

@@ -56,7 +56,9 @@ export function defineStoreContract(name: string, create: () => Promise<Store>):
 
     it('refuses a second create of the same path, whatever the collection', async () => {
       await store.putEntity('ns', 'x', 'trigger', action('ns', 'x', 1), null);
-      const err = await store.putEntity('ns', 'x', 'action', action('ns', 'x', 2), null).catch((e: unknown) => e);
+      const err = await store
+        .putEntity('ns', 'x', 'action', action('ns', 'x', 2), null)
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ConflictError);
       expect((err as ConflictError).existing?.type).toBe('trigger');
     });
@@ -64,10 +66,12 @@ export function defineStoreContract(name: string, create: () => Promise<Store>):
     it('updates only the revision it was given (compare-and-set)', async () => {
       await store.putEntity('ns', 'a', 'action', action('ns', 'a', 1), null);
       expect(await store.putEntity('ns', 'a', 'action', action('ns', 'a', 2), 1)).toBe(2);
-      await expect(store.putEntity('ns', 'a', 'action', action('ns', 'a', 3), 1)).rejects.toBeInstanceOf(ConflictError);
-      await expect(store.putEntity('ns', 'gone', 'action', action('ns', 'gone', 3), 1)).rejects.toBeInstanceOf(
+      await expect(store.putEntity('ns', 'a', 'action', action('ns', 'a', 3), 1)).rejects.toBeInstanceOf(
         ConflictError,
       );
+      await expect(
+        store.putEntity('ns', 'gone', 'action', action('ns', 'gone', 3), 1),
+      ).rejects.toBeInstanceOf(ConflictError);
       expect((await store.getEntity('ns', 'a'))?.doc.updated).toBe(2);
     });
 
@@ -80,7 +84,8 @@ export function defineStoreContract(name: string, create: () => Promise<Store>):
     });
 
     it('lists newest first with paging, per namespace, including package members', async () => {
-      for (let i = 0; i < 5; i++) await store.putEntity('ns', `a${i}`, 'action', action('ns', `a${i}`, 100 + i), null);
+      for (let i = 0; i < 5; i++)
+        await store.putEntity('ns', `a${i}`, 'action', action('ns', `a${i}`, 100 + i), null);
       await store.putEntity('ns', 'p/inner', 'action', action('ns/p', 'inner', 50), null);
       await store.putEntity('other', 'z', 'action', action('other', 'z', 999), null);
       const page = await store.listEntities('ns', 'action', { skip: 1, limit: 2 });
@@ -104,7 +109,11 @@ export function defineStoreContract(name: string, create: () => Promise<Store>):
       const b = newIdentity('bobby', 'ns1', '22222222-2222-4222-8222-222222222222', 'q'.repeat(64));
       await store.putIdentity(a);
       await store.putIdentity(b);
-      expect(await store.getIdentity(a.uuid)).toMatchObject({ subject: 'alice', namespace: 'ns1', keyHash: a.keyHash });
+      expect(await store.getIdentity(a.uuid)).toMatchObject({
+        subject: 'alice',
+        namespace: 'ns1',
+        keyHash: a.keyHash,
+      });
       expect((await store.listIdentities({ namespace: 'ns1' })).length).toBe(2);
       expect((await store.listIdentities({ subject: 'bobby' })).map((i) => i.uuid)).toEqual([b.uuid]);
       expect(await store.deleteIdentity(a.uuid)).toBe(true);
@@ -139,13 +148,15 @@ export function defineStoreContract(name: string, create: () => Promise<Store>):
       await store.putActivations(rs);
       const all = await store.listActivations('ns', { skip: 0, limit: 10 });
       expect(all.map((r) => r.start)).toEqual([4000, 3000, 2000, 1000]);
-      expect((await store.listActivations('ns', { skip: 0, limit: 10, name: 'a' })).map((r) => r.start)).toEqual([
-        2000, 1000,
-      ]);
+      expect(
+        (await store.listActivations('ns', { skip: 0, limit: 10, name: 'a' })).map((r) => r.start),
+      ).toEqual([2000, 1000]);
       expect((await store.listActivations('ns', { skip: 0, limit: 10, name: 'p/a' })).length).toBe(1);
       const window = await store.listActivations('ns', { skip: 0, limit: 10, since: 2000, upto: 3000 });
       expect(window.map((r) => r.start)).toEqual([3000, 2000]);
-      expect((await store.listActivations('ns', { skip: 1, limit: 2 })).map((r) => r.start)).toEqual([3000, 2000]);
+      expect((await store.listActivations('ns', { skip: 1, limit: 2 })).map((r) => r.start)).toEqual([
+        3000, 2000,
+      ]);
       expect(await store.countActivations('ns', { name: 'a', since: 1500 })).toBe(1);
     });
   });

@@ -49,7 +49,13 @@ export interface Store {
    * Writes an entity. `expectedRev` null means create (fails with ConflictError if any entity holds the
    * path); a number means update of exactly that revision. Returns the new revision.
    */
-  putEntity(namespace: string, path: string, type: EntityType, doc: EntityDoc, expectedRev: number | null): Promise<number>;
+  putEntity(
+    namespace: string,
+    path: string,
+    type: EntityType,
+    doc: EntityDoc,
+    expectedRev: number | null,
+  ): Promise<number>;
   /** Deletes when the revision matches (or unconditionally without one); false when absent. */
   deleteEntity(namespace: string, path: string, expectedRev?: number): Promise<boolean>;
   /** Newest first (by `updated`). Without `pkg`, includes entities inside packages too. */

@@ -12,7 +12,10 @@ describe('actions API: create, read, update, delete, list', () => {
   afterAll(async () => w.cleanup());
 
   it('creates an action with the fields OpenWhisk clients expect', async () => {
-    const r = await w.call('PUT', `${A}/crud1`, { exec: { kind: 'nodejs:default', code }, parameters: [{ key: 'payload', value: 'test' }] });
+    const r = await w.call('PUT', `${A}/crud1`, {
+      exec: { kind: 'nodejs:default', code },
+      parameters: [{ key: 'payload', value: 'test' }],
+    });
     expect(r.statusCode).toBe(200);
     const a = r.json();
     expect(a).toMatchObject({
@@ -32,13 +35,20 @@ describe('actions API: create, read, update, delete, list', () => {
   });
 
   it('refuses a duplicate create with 409 and updates only with overwrite=true', async () => {
-    await w.call('PUT', `${A}/crud2`, { exec: { kind: 'nodejs:20', code }, parameters: [{ key: 'a', value: 'A' }] });
+    await w.call('PUT', `${A}/crud2`, {
+      exec: { kind: 'nodejs:20', code },
+      parameters: [{ key: 'a', value: 'A' }],
+    });
     const dup = await w.call('PUT', `${A}/crud2`, { exec: { kind: 'nodejs:20', code } });
     expect(dup.statusCode).toBe(409);
     expect(dup.json().error).toBe('resource already exists');
     const up = await w.call('PUT', `${A}/crud2?overwrite=true`, { parameters: [{ key: 'b', value: 'B' }] });
     expect(up.statusCode).toBe(200);
-    expect(up.json()).toMatchObject({ version: '0.0.2', parameters: [{ key: 'b', value: 'B' }], exec: { code } });
+    expect(up.json()).toMatchObject({
+      version: '0.0.2',
+      parameters: [{ key: 'b', value: 'B' }],
+      exec: { code },
+    });
   });
 
   it('merges annotations on update and removes those named in delAnnotations', async () => {
@@ -49,15 +59,23 @@ describe('actions API: create, read, update, delete, list', () => {
         { key: 'key2', value: 2 },
       ],
     });
-    const up = await w.call('PUT', `${A}/crud3?overwrite=true`, { annotations: [{ key: 'key3', value: 3 }], delAnnotations: ['key2'] });
+    const up = await w.call('PUT', `${A}/crud3?overwrite=true`, {
+      annotations: [{ key: 'key3', value: 3 }],
+      delAnnotations: ['key2'],
+    });
     const keys = (up.json().annotations as { key: string }[]).map((a) => a.key);
     expect(keys).toEqual(expect.arrayContaining(['key1', 'key3', 'exec', 'provide-api-key']));
     expect(keys).not.toContain('key2');
   });
 
   it('changes the runtime on update and keeps the parameters bound at create time', async () => {
-    await w.call('PUT', `${A}/crud4`, { exec: { kind: 'nodejs:20', code }, parameters: [{ key: 'x', value: 1 }] });
-    const up = await w.call('PUT', `${A}/crud4?overwrite=true`, { exec: { kind: 'python:default', code: 'def main(a):\n  return a' } });
+    await w.call('PUT', `${A}/crud4`, {
+      exec: { kind: 'nodejs:20', code },
+      parameters: [{ key: 'x', value: 1 }],
+    });
+    const up = await w.call('PUT', `${A}/crud4?overwrite=true`, {
+      exec: { kind: 'python:default', code: 'def main(a):\n  return a' },
+    });
     expect(up.json()).toMatchObject({ exec: { kind: 'python:3' }, parameters: [{ key: 'x', value: 1 }] });
     expect(up.json().annotations).toContainEqual({ key: 'exec', value: 'python:3' });
   });
@@ -68,7 +86,9 @@ describe('actions API: create, read, update, delete, list', () => {
     expect(noExec.json().error).toBe('exec undefined');
     const bad = await w.call('PUT', `${A}/crud5`, { exec: { kind: 'cobol:74', code: 'x' } });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json().error).toMatch(/^The specified runtime 'cobol:74' is not supported by this platform\. Valid values are: 'nodejs:20'/);
+    expect(bad.json().error).toMatch(
+      /^The specified runtime 'cobol:74' is not supported by this platform\. Valid values are: 'nodejs:20'/,
+    );
   });
 
   it('omits the code with code=false and answers 404 for a missing action', async () => {
@@ -104,12 +124,27 @@ describe('actions API: create, read, update, delete, list', () => {
   });
 
   it('refuses a name used by another collection with 409', async () => {
-    await w.store.putEntity('guest', 'trig', 'trigger', { namespace: 'guest', name: 'trig', version: '0.0.1', publish: false, annotations: [], updated: 1, parameters: [], limits: {} }, null);
+    await w.store.putEntity(
+      'guest',
+      'trig',
+      'trigger',
+      {
+        namespace: 'guest',
+        name: 'trig',
+        version: '0.0.1',
+        publish: false,
+        annotations: [],
+        updated: 1,
+        parameters: [],
+        limits: {},
+      },
+      null,
+    );
     const put = await w.call('PUT', `${A}/trig`, { exec: { kind: 'nodejs:20', code } });
     expect(put.statusCode).toBe(409);
-    expect((await w.call('PUT', `${A}/trig?overwrite=true`, { exec: { kind: 'nodejs:20', code } })).json().error).toBe(
-      'Resource by this name exists but is not in this collection.',
-    );
+    expect(
+      (await w.call('PUT', `${A}/trig?overwrite=true`, { exec: { kind: 'nodejs:20', code } })).json().error,
+    ).toBe('Resource by this name exists but is not in this collection.');
     const del = await w.call('DELETE', `${A}/trig`);
     expect(del.statusCode).toBe(409);
     expect(del.json().error).toBe('Resource by this name exists but is not in this collection.');
@@ -134,9 +169,15 @@ describe('actions API: create, read, update, delete, list', () => {
     expect(page[0].exec).toEqual({ binary: false });
     const count = (await w.call('GET', `${A}?count=true`)).json();
     expect(count.actions).toBeGreaterThanOrEqual(3);
-    expect((await w.call('GET', `${A}?limit=201`)).json().error).toBe("The value '201' is not in the range of 0 to 200 for actions.");
-    expect((await w.call('GET', `${A}?limit=x`)).json().error).toBe("The value 'x' is not an integer for actions.");
-    expect((await w.call('GET', `${A}?skip=-1`)).json().error).toBe("The value '-1' is not greater than or equal to 0 for actions.");
+    expect((await w.call('GET', `${A}?limit=201`)).json().error).toBe(
+      "The value '201' is not in the range of 0 to 200 for actions.",
+    );
+    expect((await w.call('GET', `${A}?limit=x`)).json().error).toBe(
+      "The value 'x' is not an integer for actions.",
+    );
+    expect((await w.call('GET', `${A}?skip=-1`)).json().error).toBe(
+      "The value '-1' is not greater than or equal to 0 for actions.",
+    );
     expect((await w.call('GET', `${A}?limit=0`)).statusCode).toBe(200);
   });
 
@@ -153,28 +194,46 @@ describe('actions API: create, read, update, delete, list', () => {
       expect(r.statusCode).toBe(400);
       expect(r.json().error).toBe(`The request content was malformed:\nrequirement failed: ${message}`);
     }
-    const py = await w.call('PUT', `${A}/lim`, { exec: { kind: 'python:3', code: 'def main(a): return a' }, limits: { concurrency: 2 } });
+    const py = await w.call('PUT', `${A}/lim`, {
+      exec: { kind: 'python:3', code: 'def main(a): return a' },
+      limits: { concurrency: 2 },
+    });
     expect(py.statusCode).toBe(400);
-    const node = await w.call('PUT', `${A}/lim`, { exec: { kind: 'nodejs:20', code }, limits: { concurrency: 5, memory: 128 } });
+    const node = await w.call('PUT', `${A}/lim`, {
+      exec: { kind: 'nodejs:20', code },
+      limits: { concurrency: 5, memory: 128 },
+    });
     expect(node.statusCode).toBe(200);
     expect(node.json().limits).toEqual({ timeout: 60000, memory: 128, logs: 10, concurrency: 5 });
   });
 
   it('answers 413 with the spec messages for oversized parameters, annotations and code', async () => {
     const big = 'x'.repeat(1024 * 1024);
-    const p = await w.call('PUT', `${A}/big`, { exec: { kind: 'nodejs:20', code }, parameters: [{ key: 'k', value: big }] });
+    const p = await w.call('PUT', `${A}/big`, {
+      exec: { kind: 'nodejs:20', code },
+      parameters: [{ key: 'k', value: big }],
+    });
     expect(p.statusCode).toBe(413);
     expect(p.json().error).toMatch(/^parameters larger than allowed: \d+ > 1048576 bytes\.$/);
-    const a = await w.call('PUT', `${A}/big`, { exec: { kind: 'nodejs:20', code }, annotations: [{ key: 'k', value: big }] });
+    const a = await w.call('PUT', `${A}/big`, {
+      exec: { kind: 'nodejs:20', code },
+      annotations: [{ key: 'k', value: big }],
+    });
     expect(a.json().error).toMatch(/^annotations larger than allowed: \d+ > 1048576 bytes\.$/);
-    const c = await w.call('PUT', `${A}/big`, { exec: { kind: 'nodejs:20', code: ' '.repeat(48 * 1024 * 1024 + 1) } });
+    const c = await w.call('PUT', `${A}/big`, {
+      exec: { kind: 'nodejs:20', code: ' '.repeat(48 * 1024 * 1024 + 1) },
+    });
     expect(c.statusCode).toBe(413);
-    expect(c.json().error).toBe(`exec larger than allowed: ${48 * 1024 * 1024 + 1} > ${48 * 1024 * 1024} bytes.`);
+    expect(c.json().error).toBe(
+      `exec larger than allowed: ${48 * 1024 * 1024 + 1} > ${48 * 1024 * 1024} bytes.`,
+    );
   });
 
   it('accepts a 48 MB binary action sent as 64 MB of base64, and detects binary code', async () => {
     const raw = Buffer.alloc(48 * 1024 * 1024 - 3, 7);
-    const r = await w.call('PUT', `${A}/bigzip`, { exec: { kind: 'nodejs:20', code: raw.toString('base64') } });
+    const r = await w.call('PUT', `${A}/bigzip`, {
+      exec: { kind: 'nodejs:20', code: raw.toString('base64') },
+    });
     expect(r.statusCode).toBe(200);
     expect(r.json().exec.binary).toBe(true);
     const g = await w.call('GET', `${A}/bigzip?code=false`);

@@ -13,7 +13,12 @@ describe('activations API', () => {
   let t0 = 0;
   beforeAll(async () => {
     w = await startTestWhirl();
-    await w.call('PUT', `${A}/one`, { exec: { kind: 'nodejs:20', code: 'function main(p) { console.log("hi"); console.error("oops"); return { n: p.n } }' } });
+    await w.call('PUT', `${A}/one`, {
+      exec: {
+        kind: 'nodejs:20',
+        code: 'function main(p) { console.log("hi"); console.error("oops"); return { n: p.n } }',
+      },
+    });
     await w.call('PUT', `${A}/two`, { exec: { kind: 'nodejs:20', code: 'function main() { return {} }' } });
     t0 = Date.now();
     for (let n = 0; n < 3; n++) {
@@ -43,18 +48,26 @@ describe('activations API', () => {
   });
 
   it('rejects bad list parameters with the spec messages', async () => {
-    expect((await w.call('GET', `${ACT}?count=true&docs=true`)).json().error).toBe("The parameter 'docs' is not permitted with 'count'.");
+    expect((await w.call('GET', `${ACT}?count=true&docs=true`)).json().error).toBe(
+      "The parameter 'docs' is not permitted with 'count'.",
+    );
     expect((await w.call('GET', `${ACT}?name=a/b/c`)).json().error).toBe(
       "Parameter may be a 'simple' name or 'package-name/simple' name: a/b/c",
     );
-    expect((await w.call('GET', `${ACT}?since=yesterday`)).json().error).toBe('Parameter is not a valid value for epoch seconds: yesterday');
+    expect((await w.call('GET', `${ACT}?since=yesterday`)).json().error).toBe(
+      'Parameter is not a valid value for epoch seconds: yesterday',
+    );
     expect((await w.call('GET', `${ACT}?limit=300`)).statusCode).toBe(400);
   });
 
   it('serves one record, its logs and its result', async () => {
     const id = ids[0]!;
     const rec = (await w.call('GET', `${ACT}/${id}`)).json();
-    expect(rec).toMatchObject({ activationId: id, name: 'one', response: { status: 'success', result: { n: 0 } } });
+    expect(rec).toMatchObject({
+      activationId: id,
+      name: 'one',
+      response: { status: 'success', result: { n: 0 } },
+    });
     const logs = (await w.call('GET', `${ACT}/${id}/logs`)).json().logs;
     expect(logs).toHaveLength(2);
     expect(logs.some((l: string) => /^\d+-\d+-\d+T\d+:\d+:\d+\.\d+Z\s+stdout: hi$/.test(l))).toBe(true);
@@ -78,7 +91,17 @@ describe('authentication and entitlement', () => {
   let other: string;
   beforeAll(async () => {
     w = await startTestWhirl();
-    other = execFileSync(process.execPath, [WHIRL_BIN, 'admin', 'user', 'create', 'alice', '-ns', 'alice', '--data-dir', w.dataDir])
+    other = execFileSync(process.execPath, [
+      WHIRL_BIN,
+      'admin',
+      'user',
+      'create',
+      'alice',
+      '-ns',
+      'alice',
+      '--data-dir',
+      w.dataDir,
+    ])
       .toString()
       .trim();
     await w.call('PUT', `${A}/mine`, { exec: { kind: 'nodejs:20', code: 'function main() { return {} }' } });
@@ -88,10 +111,16 @@ describe('authentication and entitlement', () => {
   it('answers 401 without credentials or with wrong ones, with the challenge header', async () => {
     const none = await w.call('GET', '/api/v1/namespaces', undefined, null);
     expect(none.statusCode).toBe(401);
-    expect(none.json().error).toBe('The resource requires authentication, which was not supplied with the request');
+    expect(none.json().error).toBe(
+      'The resource requires authentication, which was not supplied with the request',
+    );
     expect(none.headers['www-authenticate']).toBe('Basic realm="OpenWhisk secure realm"');
     const wrongKey = `${GUEST_KEY.split(':')[0]}:${'z'.repeat(64)}`;
-    for (const bad of [wrongKey, 'nobody:nothing', `${'1'.repeat(8)}-1111-4111-8111-111111111111:${'a'.repeat(64)}`]) {
+    for (const bad of [
+      wrongKey,
+      'nobody:nothing',
+      `${'1'.repeat(8)}-1111-4111-8111-111111111111:${'a'.repeat(64)}`,
+    ]) {
       const r = await w.call('GET', '/api/v1/namespaces', undefined, bad);
       expect(r.statusCode).toBe(401);
       expect(r.json().error).toBe('The supplied authentication is invalid');
@@ -119,25 +148,53 @@ describe('authentication and entitlement', () => {
     const missing = await w.call('GET', '/api/v1/namespaces/guest/actions/nothing-here', undefined, other);
     expect(existing.statusCode).toBe(403);
     expect(missing.statusCode).toBe(403);
-    expect(existing.json().error).toBe("The supplied authentication is not authorized to access 'guest/mine'.");
-    expect(missing.json().error).toBe("The supplied authentication is not authorized to access 'guest/nothing-here'.");
+    expect(existing.json().error).toBe(
+      "The supplied authentication is not authorized to access 'guest/mine'.",
+    );
+    expect(missing.json().error).toBe(
+      "The supplied authentication is not authorized to access 'guest/nothing-here'.",
+    );
     for (const method of ['PUT', 'DELETE', 'POST'] as const) {
       expect((await w.call(method, '/api/v1/namespaces/guest/actions/mine', {}, other)).statusCode).toBe(403);
     }
     expect((await w.call('GET', '/api/v1/namespaces/guest/actions', undefined, other)).statusCode).toBe(403);
-    expect((await w.call('GET', '/api/v1/namespaces/guest/activations', undefined, other)).statusCode).toBe(403);
+    expect((await w.call('GET', '/api/v1/namespaces/guest/activations', undefined, other)).statusCode).toBe(
+      403,
+    );
   });
 
   it("never shows one namespace's activations to another", async () => {
     const id = (await w.call('POST', `${A}/mine?blocking=true`)).json().activationId;
-    expect((await w.call('GET', `/api/v1/namespaces/guest/activations/${id}`, undefined, other)).statusCode).toBe(403);
-    expect((await w.call('GET', `/api/v1/namespaces/_/activations/${id}`, undefined, other)).statusCode).toBe(404);
+    expect(
+      (await w.call('GET', `/api/v1/namespaces/guest/activations/${id}`, undefined, other)).statusCode,
+    ).toBe(403);
+    expect((await w.call('GET', `/api/v1/namespaces/_/activations/${id}`, undefined, other)).statusCode).toBe(
+      404,
+    );
   });
 
   it('sees a revoked key fail within seconds (admin writes from another process)', async () => {
-    const temp = execFileSync(process.execPath, [WHIRL_BIN, 'admin', 'user', 'create', 'tempuser', '--data-dir', w.dataDir]).toString().trim();
+    const temp = execFileSync(process.execPath, [
+      WHIRL_BIN,
+      'admin',
+      'user',
+      'create',
+      'tempuser',
+      '--data-dir',
+      w.dataDir,
+    ])
+      .toString()
+      .trim();
     expect((await w.call('GET', '/api/v1/namespaces', undefined, temp)).statusCode).toBe(200);
-    execFileSync(process.execPath, [WHIRL_BIN, 'admin', 'user', 'delete', 'tempuser', '--data-dir', w.dataDir]);
+    execFileSync(process.execPath, [
+      WHIRL_BIN,
+      'admin',
+      'user',
+      'delete',
+      'tempuser',
+      '--data-dir',
+      w.dataDir,
+    ]);
     let status = 200;
     for (let i = 0; i < 40 && status === 200; i++) {
       await new Promise((r) => setTimeout(r, 100));
@@ -153,9 +210,16 @@ describe('authentication and entitlement', () => {
   });
 
   it('puts the envelope and X-Request-ID on errors, reusing a valid incoming request id', async () => {
-    const r = await w.app.inject({ method: 'GET', url: '/api/v1/namespaces/_/actions/nope', headers: { 'x-request-id': 'trace-123' } });
+    const r = await w.app.inject({
+      method: 'GET',
+      url: '/api/v1/namespaces/_/actions/nope',
+      headers: { 'x-request-id': 'trace-123' },
+    });
     expect(r.headers['x-request-id']).toBe('trace-123');
-    expect(r.json()).toEqual({ error: 'The resource requires authentication, which was not supplied with the request', code: 'trace-123' });
+    expect(r.json()).toEqual({
+      error: 'The resource requires authentication, which was not supplied with the request',
+      code: 'trace-123',
+    });
     const unknownRoute = await w.call('GET', '/api/v1/nothing');
     expect(unknownRoute.statusCode).toBe(404);
     expect(unknownRoute.json().code).toBe(unknownRoute.headers['x-request-id']);
@@ -164,7 +228,11 @@ describe('authentication and entitlement', () => {
   it('answers /ping and the info routes without credentials', async () => {
     expect((await w.app.inject({ url: '/ping' })).body).toBe('pong');
     const info = (await w.app.inject({ url: '/api/v1' })).json();
-    expect(info).toMatchObject({ api_version: '1.0.0', limits: { sequence_length: 50 }, runtimes: { nodejs: [{ kind: 'nodejs:20', default: true }] } });
+    expect(info).toMatchObject({
+      api_version: '1.0.0',
+      limits: { sequence_length: 50 },
+      runtimes: { nodejs: [{ kind: 'nodejs:20', default: true }] },
+    });
     expect(typeof info.sandbox.isolated).toBe('boolean');
   });
 });

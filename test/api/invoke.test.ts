@@ -54,8 +54,15 @@ describe('invoking actions', () => {
     });
     expect(a.response).not.toHaveProperty('statusCode');
     expect(a.end - a.start).toBe(a.duration);
-    const ann = Object.fromEntries(a.annotations.map((x: { key: string; value: unknown }) => [x.key, x.value]));
-    expect(ann).toMatchObject({ path: 'guest/hello', kind: 'nodejs:20', timeout: false, limits: { memory: 256 } });
+    const ann = Object.fromEntries(
+      a.annotations.map((x: { key: string; value: unknown }) => [x.key, x.value]),
+    );
+    expect(ann).toMatchObject({
+      path: 'guest/hello',
+      kind: 'nodejs:20',
+      timeout: false,
+      limits: { memory: 256 },
+    });
     expect(typeof ann.waitTime).toBe('number');
     expect(typeof ann.initTime).toBe('number');
     const warm = (await w.call('POST', `${A}/hello?blocking=true`, { name: 'Bob' })).json();
@@ -75,7 +82,11 @@ describe('invoking actions', () => {
     for (const e of ['str', 502, true]) {
       const full = await w.call('POST', `${A}/fail?blocking=true`, { e });
       expect(full.statusCode).toBe(502);
-      expect(full.json().response).toMatchObject({ status: 'application error', success: false, result: { error: e } });
+      expect(full.json().response).toMatchObject({
+        status: 'application error',
+        success: false,
+        result: { error: e },
+      });
       const res = await w.call('POST', `${A}/fail?blocking=true&result=true`, { e });
       expect(res.statusCode).toBe(502);
       expect(res.json()).toEqual({ error: e });
@@ -83,10 +94,17 @@ describe('invoking actions', () => {
   });
 
   it('classifies a rejected promise as an application error and a thrown error as a developer error', async () => {
-    await create(w, 'reject', 'function main() { return Promise.reject({ msg: "failed activation on purpose" }) }');
+    await create(
+      w,
+      'reject',
+      'function main() { return Promise.reject({ msg: "failed activation on purpose" }) }',
+    );
     const rej = await w.call('POST', `${A}/reject?blocking=true`);
     expect(rej.statusCode).toBe(502);
-    expect(rej.json().response).toMatchObject({ status: 'application error', result: { error: { msg: 'failed activation on purpose' } } });
+    expect(rej.json().response).toMatchObject({
+      status: 'application error',
+      result: { error: { msg: 'failed activation on purpose' } },
+    });
     await create(w, 'throws', 'function main() { throw "Extraordinary exception" }');
     const t = await w.call('POST', `${A}/throws?blocking=true`);
     expect(t.statusCode).toBe(502);
@@ -114,7 +132,10 @@ describe('invoking actions', () => {
     await create(w, 'empty', '');
     const r = await w.call('POST', `${A}/empty?blocking=true`);
     expect(r.statusCode).toBe(502);
-    expect(r.json().response).toMatchObject({ status: 'action developer error', result: { error: 'Missing main/no code to execute.' } });
+    expect(r.json().response).toMatchObject({
+      status: 'action developer error',
+      result: { error: 'Missing main/no code to execute.' },
+    });
   });
 
   it('rejects a non-object payload and a bad timeout with 400', async () => {
@@ -129,7 +150,11 @@ describe('invoking actions', () => {
   });
 
   it('answers 202 when the blocking wait runs out, and the activation still completes', async () => {
-    await create(w, 'slow', 'function main() { return new Promise(r => setTimeout(() => r({ done: true }), 1500)) }');
+    await create(
+      w,
+      'slow',
+      'function main() { return new Promise(r => setTimeout(() => r({ done: true }), 1500)) }',
+    );
     const r = await w.call('POST', `${A}/slow?blocking=true&timeout=200`);
     expect(r.statusCode).toBe(202);
     const rec = await record(w, r.json().activationId);
@@ -143,7 +168,12 @@ describe('invoking actions', () => {
   });
 
   it('merges action parameters under the payload and refuses to override final ones', async () => {
-    await create(w, 'params', 'function main(p) { return p }', { parameters: [{ key: 'a', value: 1 }, { key: 'b', value: 2 }] });
+    await create(w, 'params', 'function main(p) { return p }', {
+      parameters: [
+        { key: 'a', value: 1 },
+        { key: 'b', value: 2 },
+      ],
+    });
     const r = await w.call('POST', `${A}/params?blocking=true&result=true`, { b: 3, c: 4 });
     expect(r.json()).toEqual({ a: 1, b: 3, c: 4 });
     await create(w, 'final', 'function main(p) { return p }', {
@@ -152,8 +182,13 @@ describe('invoking actions', () => {
     });
     const f = await w.call('POST', `${A}/final?blocking=true`, { a: 2 });
     expect(f.statusCode).toBe(400);
-    expect(f.json().error).toBe('Request defines parameters that are not allowed (e.g., reserved properties).');
-    expect((await w.call('POST', `${A}/final?blocking=true&result=true`, { z: 2 })).json()).toEqual({ a: 1, z: 2 });
+    expect(f.json().error).toBe(
+      'Request defines parameters that are not allowed (e.g., reserved properties).',
+    );
+    expect((await w.call('POST', `${A}/final?blocking=true&result=true`, { z: 2 })).json()).toEqual({
+      a: 1,
+      z: 2,
+    });
   });
 
   it('round-trips UTF-8 through parameters, logs and results', async () => {
@@ -170,7 +205,13 @@ describe('invoking actions', () => {
       deadline: e.__OW_DEADLINE } }`;
     await create(w, 'env', code);
     const a = (await w.call('POST', `${A}/env?blocking=true`)).json();
-    expect(a.response.result).toMatchObject({ key: null, ns: 'guest', name: '/guest/env', version: '0.0.1', id: a.activationId });
+    expect(a.response.result).toMatchObject({
+      key: null,
+      ns: 'guest',
+      name: '/guest/env',
+      version: '0.0.1',
+      id: a.activationId,
+    });
     expect(a.response.result.host).toBe(w.url);
     expect(Number(a.response.result.deadline)).toBeGreaterThan(a.start);
     await create(w, 'envkey', code, { annotations: [{ key: 'provide-api-key', value: true }] });
@@ -189,7 +230,12 @@ describe('invoking actions', () => {
   });
 
   it('enforces the action time limit, discards the container, and the next run works', async () => {
-    await create(w, 'sleepy', 'function main(p) { return new Promise(r => setTimeout(() => r({ ok: 1 }), p.ms)) }', { limits: { timeout: 500 } });
+    await create(
+      w,
+      'sleepy',
+      'function main(p) { return new Promise(r => setTimeout(() => r({ ok: 1 }), p.ms)) }',
+      { limits: { timeout: 500 } },
+    );
     const t = await w.call('POST', `${A}/sleepy?blocking=true`, { ms: 3000 });
     expect(t.statusCode).toBe(502);
     expect(t.json().response).toMatchObject({
@@ -203,11 +249,14 @@ describe('invoking actions', () => {
   });
 
   it('truncates logs at the limit and collects none with logs: 0', async () => {
-    const code = 'function main(p) { for (let i = 0; i < p.n; i++) console.log("x".repeat(1000)); return {} }';
+    const code =
+      'function main(p) { for (let i = 0; i < p.n; i++) console.log("x".repeat(1000)); return {} }';
     await create(w, 'chatty', code, { limits: { logs: 1 } });
     const a = (await w.call('POST', `${A}/chatty?blocking=true`, { n: 2000 })).json();
     expect(a.logs.length).toBeLessThan(1100);
-    expect(a.logs[a.logs.length - 1]).toMatch(/Logs were truncated because the total bytes size exceeds the limit of 1048576 bytes\.$/);
+    expect(a.logs[a.logs.length - 1]).toMatch(
+      /Logs were truncated because the total bytes size exceeds the limit of 1048576 bytes\.$/,
+    );
     await create(w, 'quiet', code, { limits: { logs: 0 } });
     expect((await w.call('POST', `${A}/quiet?blocking=true`, { n: 3 })).json().logs).toEqual([]);
   });
@@ -222,9 +271,17 @@ describe('invoking actions', () => {
   });
 
   it('reports an action that exhausts its memory, and keeps serving', async () => {
-    await create(w, 'hog', 'function main() { const a = []; for (;;) a.push(Buffer.alloc(8 * 1024 * 1024, 1)) }', { limits: { memory: 128 } });
+    await create(
+      w,
+      'hog',
+      'function main() { const a = []; for (;;) a.push(Buffer.alloc(8 * 1024 * 1024, 1)) }',
+      { limits: { memory: 128 } },
+    );
     const a = (await w.call('POST', `${A}/hog?blocking=true`)).json();
-    expect(a.response).toMatchObject({ status: 'action developer error', result: { error: 'The action exhausted its memory and was aborted.' } });
+    expect(a.response).toMatchObject({
+      status: 'action developer error',
+      result: { error: 'The action exhausted its memory and was aborted.' },
+    });
     expect((await w.call('POST', `${A}/count?blocking=true&result=true`)).json()).toEqual({ count: 3 });
   });
 
@@ -239,10 +296,32 @@ describe('invoking actions', () => {
   });
 
   it('runs a whisk error as 500 when no sandbox can serve the kind', async () => {
-    const r = await w.call('PUT', `${A}/docker?overwrite=true`, { exec: { kind: 'blackbox', image: 'someone/image' } });
+    const r = await w.call('PUT', `${A}/docker?overwrite=true`, {
+      exec: { kind: 'blackbox', image: 'someone/image' },
+    });
     expect(r.statusCode).toBe(200);
     const a = await w.call('POST', `${A}/docker?blocking=true`);
     expect(a.statusCode).toBe(500);
     expect(a.json().response).toMatchObject({ status: 'whisk internal error' });
+  });
+
+  it('serves concurrent activations from one nodejs container when concurrency allows, with separate logs', async () => {
+    const code = `const cid = Math.random();
+      async function main(p) {
+        console.log('start ' + p.i);
+        await new Promise(r => setTimeout(r, 200));
+        console.log('end ' + p.i);
+        return { cid, i: p.i };
+      }`;
+    await create(w, 'conc', code, { limits: { concurrency: 10 } });
+    const runs = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => w.call('POST', `${A}/conc?blocking=true`, { i })),
+    );
+    const records = runs.map((r) => r.json());
+    expect(new Set(records.map((a) => a.response.result.cid)).size).toBe(1);
+    for (const a of records) {
+      const i = a.response.result.i;
+      expect(a.logs.map((l: string) => l.replace(/^\S+\s+/, ''))).toEqual([`stdout: start ${i}`, `stdout: end ${i}`]);
+    }
   });
 });

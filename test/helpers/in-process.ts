@@ -7,13 +7,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { defaultOptions, startStandalone, type RunningStandalone, type StandaloneOptions } from '../../src/server/standalone.js';
+import {
+  defaultOptions,
+  startStandalone,
+  type RunningStandalone,
+  type StandaloneOptions,
+} from '../../src/server/standalone.js';
 import { GUEST_KEY, SYSTEM_KEY } from './standalone.js';
 
 export interface TestWhirl extends RunningStandalone {
   dataDir: string;
   /** inject as guest unless `auth` says otherwise (`null` for none). */
-  call(method: InjectOptions['method'], url: string, body?: unknown, auth?: string | null): Promise<LightMyRequestResponse>;
+  call(
+    method: InjectOptions['method'],
+    url: string,
+    body?: unknown,
+    auth?: string | null,
+  ): Promise<LightMyRequestResponse>;
   cleanup(): Promise<void>;
 }
 

@@ -61,8 +61,8 @@ export async function startWhirl(o: StartOptions = {}): Promise<Whirl> {
     { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`whirl did not become ready:\n${out}`)), 30_000);
@@ -73,8 +73,8 @@ export async function startWhirl(o: StartOptions = {}): Promise<Whirl> {
         resolve(m[1]!);
       }
     };
-    child.stdout!.on('data', check);
-    child.stderr!.on('data', check);
+    child.stdout.on('data', check);
+    child.stderr.on('data', check);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`whirl exited with ${code} before it was ready:\n${out}`));

@@ -47,7 +47,11 @@ export class MemoryBus implements MessageBus {
     this.pump(topic);
   }
 
-  subscribe<T>(topicName: string, handler: (delivery: Delivery<T>) => void, options: SubscribeOptions = {}): Subscription {
+  subscribe<T>(
+    topicName: string,
+    handler: (delivery: Delivery<T>) => void,
+    options: SubscribeOptions = {},
+  ): Subscription {
     const durable = options.durable ?? false;
     const t = this.topic(topicName, durable);
     t.durable = durable;

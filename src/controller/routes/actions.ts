@@ -5,7 +5,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ActivationRecord } from '../../core/activation.js';
 import { StatusCode, toExtendedJson } from '../../core/activation.js';
 import type { ActionDoc, Exec, KeyValue, PackageDoc, SequenceExec } from '../../core/entities.js';
-import { bumpVersion, getAnnotation, isSequence, mergeKeyValues, setAnnotation } from '../../core/entities.js';
+import {
+  bumpVersion,
+  getAnnotation,
+  isSequence,
+  mergeKeyValues,
+  setAnnotation,
+} from '../../core/entities.js';
 import { Messages, WhirlError, badRequest, forbidden, notFound } from '../../core/errors.js';
 import { entityPath, qualifiedPath, type EntityRef } from '../../core/names.js';
 import { resolveKind } from '../../core/runtimes.js';
@@ -28,7 +34,12 @@ import {
 
 /** Hook for sequence creation checks and sequence runs, provided by the compositions module. */
 export interface SequenceSupport {
-  validate(deps: ControllerDeps, req: FastifyRequest, ref: EntityRef, exec: SequenceExec): Promise<SequenceExec>;
+  validate(
+    deps: ControllerDeps,
+    req: FastifyRequest,
+    ref: EntityRef,
+    exec: SequenceExec,
+  ): Promise<SequenceExec>;
 }
 
 /** List summaries: no code, no parameters (spec §1.6.1). */
@@ -125,13 +136,18 @@ async function getAction(deps: ControllerDeps, req: FastifyRequest<{ Querystring
 }
 
 /** The package an action is written into must be the caller's own, existing, and not a binding. */
-async function checkWritablePackage(deps: ControllerDeps, req: FastifyRequest, ref: EntityRef): Promise<void> {
+async function checkWritablePackage(
+  deps: ControllerDeps,
+  req: FastifyRequest,
+  ref: EntityRef,
+): Promise<void> {
   if (ref.namespace !== req.caller.namespace) throw forbidden(qualifiedPath(ref));
   if (ref.pkg === undefined) return;
   const pkg = await deps.entities.get(ref.namespace, ref.pkg);
   if (pkg === undefined) throw new WhirlError(404, Messages.notFoundNamed(`${ref.namespace}/${ref.pkg}`));
   if (pkg.type !== 'package') throw new WhirlError(409, Messages.wrongCollection);
-  if ('namespace' in (pkg.doc as PackageDoc).binding) throw badRequest('Operation not permitted on package binding.');
+  if ('namespace' in (pkg.doc as PackageDoc).binding)
+    throw badRequest('Operation not permitted on package binding.');
 }
 
 async function putAction(
@@ -145,7 +161,8 @@ async function putAction(
   const body = objectBody(req.body);
   const path = entityPath(ref);
   const existing = await deps.entities.get(ref.namespace, path);
-  if (existing !== undefined && existing.type !== 'action') throw new WhirlError(409, Messages.wrongCollection);
+  if (existing !== undefined && existing.type !== 'action')
+    throw new WhirlError(409, Messages.wrongCollection);
   const overwrite = flag(req.query, 'overwrite');
   if (existing !== undefined && !overwrite) throw new WhirlError(409, Messages.alreadyExists);
   const previous = existing?.doc as ActionDoc | undefined;
@@ -162,11 +179,14 @@ async function putAction(
   const runtime = resolveKind(exec.kind);
   if (actionLimitsValue.concurrency > 1 && (runtime === undefined || !runtime.concurrent)) {
     throw badRequest(
-      Messages.malformed(`requirement failed: the '${exec.kind}' runtime serves one activation at a time (concurrency 1)`),
+      Messages.malformed(
+        `requirement failed: the '${exec.kind}' runtime serves one activation at a time (concurrency 1)`,
+      ),
     );
   }
 
-  let parameters = body.parameters === undefined ? (previous?.parameters ?? []) : keyValues(body.parameters, 'parameters');
+  let parameters =
+    body.parameters === undefined ? (previous?.parameters ?? []) : keyValues(body.parameters, 'parameters');
   let annotations = keyValues(body.annotations, 'annotations');
   if (previous !== undefined) annotations = mergeKeyValues(previous.annotations, annotations);
   if (body.delAnnotations !== undefined) {
@@ -183,14 +203,16 @@ async function putAction(
   if (isSequence(exec)) parameters = [{ key: '_actions', value: exec.components }];
   checkSize('parameters', parameters, deps.system.parameterSize);
   checkSize('annotations', annotations, deps.system.parameterSize);
-  if (body.publish !== undefined && typeof body.publish !== 'boolean') throw malformed('publish must be a boolean');
-  if (body.version !== undefined && typeof body.version !== 'string') throw malformed('version must be a string');
+  if (body.publish !== undefined && typeof body.publish !== 'boolean')
+    throw malformed('publish must be a boolean');
+  if (body.version !== undefined && typeof body.version !== 'string')
+    throw malformed('version must be a string');
 
   const doc: ActionDoc = {
     namespace: ref.pkg === undefined ? ref.namespace : `${ref.namespace}/${ref.pkg}`,
     name: ref.name,
-    version: previous === undefined ? ((body.version as string | undefined) ?? '0.0.1') : bumpVersion(previous.version),
-    publish: (body.publish as boolean | undefined) ?? previous?.publish ?? false,
+    version: previous === undefined ? (body.version ?? '0.0.1') : bumpVersion(previous.version),
+    publish: body.publish ?? previous?.publish ?? false,
     exec,
     parameters,
     limits: actionLimitsValue,
@@ -214,7 +236,8 @@ async function deleteAction(deps: ControllerDeps, req: FastifyRequest, ref: Enti
   const existing = await deps.entities.get(ref.namespace, path);
   if (existing === undefined) throw notFound();
   if (existing.type !== 'action') throw new WhirlError(409, Messages.wrongCollection);
-  if (!(await deps.entities.delete(ref.namespace, path, existing.rev))) throw new WhirlError(409, Messages.conflict);
+  if (!(await deps.entities.delete(ref.namespace, path, existing.rev)))
+    throw new WhirlError(409, Messages.conflict);
   return existing.doc;
 }
 
@@ -234,8 +257,9 @@ async function invokeAction(
     if (!/^\d+$/.test(rawTimeout) || t < 1 || t > max) throw badRequest(Messages.badTimeout(max));
     waitMs = t;
   }
-  if (req.body !== undefined && !isObject(req.body)) throw malformed('the invoke payload must be a JSON object');
-  const payload = (req.body ?? {}) as Record<string, unknown>;
+  if (req.body !== undefined && !isObject(req.body))
+    throw malformed('the invoke payload must be a JSON object');
+  const payload = req.body ?? {};
   const action = await resolveAction(deps.entities, req.caller, ref);
   checkKindAllowed(action.doc.exec.kind, req.caller.limits);
   const args = Invocations.arguments(action, payload);

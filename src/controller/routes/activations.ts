@@ -65,7 +65,9 @@ export function activationRoutes(app: FastifyInstance, deps: ControllerDeps): vo
     return record;
   };
 
-  app.get<Route>('/api/v1/namespaces/:ns/activations/:id', { preHandler: auth }, async (req: Req) => toExtendedJson(await fetch(req)));
+  app.get<Route>('/api/v1/namespaces/:ns/activations/:id', { preHandler: auth }, async (req: Req) =>
+    toExtendedJson(await fetch(req)),
+  );
   app.get<Route>('/api/v1/namespaces/:ns/activations/:id/logs', { preHandler: auth }, async (req: Req) => ({
     logs: (await fetch(req)).logs,
   }));

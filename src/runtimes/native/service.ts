@@ -171,6 +171,15 @@ export class NativeActionService {
           `Cannot run ${executable}: ${error.message}`,
         );
       });
+      // When the action exits, whatever it left running in its process group goes too: background
+      // children must not outlive their activation, nor hold its output open.
+      child.on('exit', () => {
+        try {
+          if (child.pid) process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // The group is already empty.
+        }
+      });
       child.on('close', (code, signal) => {
         const last = stdout.finish();
         let result: unknown;

@@ -25,35 +25,49 @@ const raw: [(text: string) => void, (text: string) => void] = [
   (text) => void process.stderr.write(text),
 ];
 
+/** Every __OW_* key some /run body has carried: per-activation, never read from the shared env. */
+const runScoped = new Set<string>();
+
 export function newActivation(id: string, env: Record<string, string>): Activation {
+  for (const key of Object.keys(env)) runScoped.add(key);
   return { id, env, tag: tagging ? logTag(id) : '', atLineStart: [true, true] };
 }
 
 /**
- * Replaces process.env with a view that answers __OW_* keys from the current activation, falling
- * back to the real environment (writes always go to the real one).
+ * Replaces process.env with a view in which, inside an activation, the run-scoped __OW_* keys are
+ * that activation's own (absent if its /run body did not carry them); everything else is the real
+ * environment, which also receives every write.
  */
 export function installActivationEnv(): void {
   const real = process.env;
-  const own = (key: string | symbol): string | undefined => {
-    if (typeof key !== 'string' || !key.startsWith('__OW_')) return undefined;
-    return activations.getStore()?.env[key];
-  };
+  /** The activation whose view applies to `key`, or undefined when the real env answers. */
+  const scope = (key: string | symbol): Activation | undefined =>
+    typeof key === 'string' && runScoped.has(key) ? activations.getStore() : undefined;
   process.env = new Proxy(real, {
-    get: (target, key) => own(key) ?? (Reflect.get(target, key) as unknown),
+    get: (target, key) => {
+      const activation = scope(key);
+      return activation ? activation.env[key as string] : (Reflect.get(target, key) as unknown);
+    },
     // Without this trap a write would be redirected through the proxy's descriptors, which
     // process.env rejects; writes go straight to the real environment.
     set: (target, key, value) => Reflect.set(target, key, value),
-    has: (target, key) => own(key) !== undefined || Reflect.has(target, key),
+    has: (target, key) => {
+      const activation = scope(key);
+      return activation ? key in activation.env : Reflect.has(target, key);
+    },
     ownKeys: (target) => {
-      const keys = new Set(Reflect.ownKeys(target));
-      for (const key of Object.keys(activations.getStore()?.env ?? {})) keys.add(key);
-      return [...keys];
+      const activation = activations.getStore();
+      if (!activation) return Reflect.ownKeys(target);
+      const keys = Reflect.ownKeys(target).filter((key) => typeof key !== 'string' || !runScoped.has(key));
+      return [...keys, ...Object.keys(activation.env)];
     },
     getOwnPropertyDescriptor: (target, key) => {
-      const value = own(key);
-      if (value === undefined) return Reflect.getOwnPropertyDescriptor(target, key);
-      return { value, writable: true, enumerable: true, configurable: true };
+      const activation = scope(key);
+      if (!activation) return Reflect.getOwnPropertyDescriptor(target, key);
+      const value = activation.env[key as string];
+      return value === undefined
+        ? undefined
+        : { value, writable: true, enumerable: true, configurable: true };
     },
   });
 }

@@ -89,9 +89,7 @@ export class NodeActionService {
     if (!this.options.concurrent) {
       this.status = 'running';
       this.swapRunEnv(env);
-    } else {
-      Object.assign(process.env, env); // the activation's own view is served by the env proxy
-    }
+    } // else each activation sees its own __OW_* variables through the env view (activation.ts)
     const activation = this.options.trackActivations
       ? newActivation(env.__OW_ACTIVATION_ID ?? '', env)
       : undefined;

@@ -50,10 +50,7 @@ const read = (file: string) => {
 };
 
 function pidsIn(dir: string): number[] {
-  return read(join(dir, 'cgroup.procs'))
-    .split('\n')
-    .filter(Boolean)
-    .map(Number);
+  return read(join(dir, 'cgroup.procs')).split('\n').filter(Boolean).map(Number);
 }
 
 function killPids(pids: number[]): void {
@@ -137,7 +134,8 @@ class V2 implements CgroupManager {
   private prepareBase(): void {
     mkdirSync(this.base, { recursive: true });
     // Controllers must be enabled on every level above a group that uses them.
-    for (const d of [ROOT, join(ROOT, 'whirl'), this.base]) tryWrite(join(d, 'cgroup.subtree_control'), '+memory +pids +cpu');
+    for (const d of [ROOT, join(ROOT, 'whirl'), this.base])
+      tryWrite(join(d, 'cgroup.subtree_control'), '+memory +pids +cpu');
   }
 
   create(name: string, limits: CgroupLimits): SandboxCgroup {
@@ -148,7 +146,10 @@ class V2 implements CgroupManager {
     tryWrite(join(dir, 'memory.swap.max'), 0);
     write(join(dir, 'pids.max'), limits.pids);
     // cpu.weight is 1..10000 (default 100) where v1 shares default to 1024.
-    tryWrite(join(dir, 'cpu.weight'), Math.max(1, Math.min(10000, Math.round((limits.cpuShares * 100) / 1024))));
+    tryWrite(
+      join(dir, 'cpu.weight'),
+      Math.max(1, Math.min(10000, Math.round((limits.cpuShares * 100) / 1024))),
+    );
     return {
       procsDirs: [dir],
       oomKilled: () => /oom_kill [1-9]/.test(read(join(dir, 'memory.events'))),
@@ -176,13 +177,16 @@ export async function openCgroups(instance: string): Promise<CgroupManager | { u
       return m;
     }
     for (const c of ['memory', 'pids', 'freezer', 'cpu']) {
-      if (!existsSync(join(ROOT, c))) return { unavailable: `the cgroup v1 '${c}' controller is not mounted` };
+      if (!existsSync(join(ROOT, c)))
+        return { unavailable: `the cgroup v1 '${c}' controller is not mounted` };
     }
     const m = new V1(instance);
     const probe = m.create('probe', { memoryMB: 64, pids: 8, cpuShares: 1024 });
     await probe.remove();
     return m;
   } catch (err) {
-    return { unavailable: `cannot create cgroups (${(err as Error).message}); run as root or delegate a cgroup` };
+    return {
+      unavailable: `cannot create cgroups (${(err as Error).message}); run as root or delegate a cgroup`,
+    };
   }
 }

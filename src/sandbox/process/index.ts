@@ -27,7 +27,14 @@ import type {
 } from '../sandbox.js';
 import { SandboxStartError } from '../sandbox.js';
 import { openCgroups, type CgroupManager, type SandboxCgroup } from './cgroups.js';
-import { buildMountPlan, buildSkeleton, NOBODY, SANDBOX_RUNTIMES_DIR, SANDBOX_SOCKET_DIR, type Skeleton } from './mounts.js';
+import {
+  buildMountPlan,
+  buildSkeleton,
+  NOBODY,
+  SANDBOX_RUNTIMES_DIR,
+  SANDBOX_SOCKET_DIR,
+  type Skeleton,
+} from './mounts.js';
 
 export interface ProcessSandboxOptions {
   /** Short host directory for per-sandbox sockets and files (Unix socket paths must stay < 108 bytes). */
@@ -123,11 +130,10 @@ export class ProcessSandboxFactory implements SandboxFactory {
 
   /** Starts a throwaway isolated process once, so a broken host fails at start-up, not at first invoke. */
   private async selfTest(): Promise<void> {
-    const s = await this.spawnSandbox({ id: 'selftest', family: 'native', memoryMB: 128, concurrency: 1, env: {} }, [
-      '/bin/sh',
-      '-c',
-      'test "$(id -u)" = 65534 && test ! -e /sys/fs/cgroup && echo ready >&3',
-    ]);
+    const s = await this.spawnSandbox(
+      { id: 'selftest', family: 'native', memoryMB: 128, concurrency: 1, env: {} },
+      ['/bin/sh', '-c', 'test "$(id -u)" = 65534 && test ! -e /sys/fs/cgroup && echo ready >&3'],
+    );
     await s.destroy();
   }
 
@@ -183,7 +189,18 @@ export class ProcessSandboxFactory implements SandboxFactory {
           tmpSizeMB: Math.min(512, spec.memoryMB),
         }),
       });
-      args = ['--pdeathsig', 'KILL', '--', 'unshare', '--kill-child', '--fork', '--pid', '--mount', '--ipc', '--uts'];
+      args = [
+        '--pdeathsig',
+        'KILL',
+        '--',
+        'unshare',
+        '--kill-child',
+        '--fork',
+        '--pid',
+        '--mount',
+        '--ipc',
+        '--uts',
+      ];
       args.push('--', '/bin/sh', '-c', ENTER_SCRIPT, 'whirl-sandbox', ...command);
     } else {
       args = ['--pdeathsig', 'KILL', '--', ...command];
@@ -259,8 +276,13 @@ class ProcessSandbox implements Sandbox {
       let buffered = '';
       const fail = (why: string) => {
         clearTimeout(timer);
-        const said = this.early.map(([, c]) => c.toString()).join('').trim();
-        reject(new SandboxStartError(`the runtime did not start: ${why}${said ? `: ${said.slice(0, 2000)}` : ''}`));
+        const said = this.early
+          .map(([, c]) => c.toString())
+          .join('')
+          .trim();
+        reject(
+          new SandboxStartError(`the runtime did not start: ${why}${said ? `: ${said.slice(0, 2000)}` : ''}`),
+        );
       };
       const timer = setTimeout(() => fail(`no ready signal within ${timeoutMs} ms`), timeoutMs);
       pipe?.on('data', (chunk: Buffer) => {
@@ -303,7 +325,9 @@ class ProcessSandbox implements Sandbox {
 }
 
 /** What this host lets the backend do, and the cgroup manager when there is one. */
-async function probe(o: Required<ProcessSandboxOptions>): Promise<{ report: IsolationReport; cgroups?: CgroupManager }> {
+async function probe(
+  o: Required<ProcessSandboxOptions>,
+): Promise<{ report: IsolationReport; cgroups?: CgroupManager }> {
   const notes: string[] = [];
   if (o.isolation === 'off') {
     notes.push('isolation turned off by configuration: actions run as plain processes of the Whirl user');
@@ -320,20 +344,34 @@ async function probe(o: Required<ProcessSandboxOptions>): Promise<{ report: Isol
   } else if (missing.length > 0) {
     notes.push(`missing ${missing.join(', ')} (util-linux): Linux namespaces are not used`);
   } else {
-    const r = spawnSync('unshare', ['--fork', '--pid', '--mount', '--ipc', '--uts', 'true'], { timeout: 5000 });
+    const r = spawnSync('unshare', ['--fork', '--pid', '--mount', '--ipc', '--uts', 'true'], {
+      timeout: 5000,
+    });
     namespaces = r.status === 0;
-    if (!namespaces) notes.push(`cannot create namespaces: ${r.stderr.toString().trim() || 'unshare failed'}`);
+    if (!namespaces)
+      notes.push(`cannot create namespaces: ${r.stderr.toString().trim() || 'unshare failed'}`);
   }
-  const cg = namespaces ? await openCgroups(o.instance) : { unavailable: 'cgroups are used only with namespaces' };
+  const cg = namespaces
+    ? await openCgroups(o.instance)
+    : { unavailable: 'cgroups are used only with namespaces' };
   const cgroups = 'unavailable' in cg ? undefined : cg;
-  if (cgroups === undefined) notes.push(`no memory/pids limits: ${(cg as { unavailable: string }).unavailable}`);
+  if (cgroups === undefined)
+    notes.push(`no memory/pids limits: ${(cg as { unavailable: string }).unavailable}`);
   if (namespaces) {
-    notes.push('pid, mount, ipc and uts namespaces; read-only system view; private /tmp; uid 65534, no capabilities');
+    notes.push(
+      'pid, mount, ipc and uts namespaces; read-only system view; private /tmp; uid 65534, no capabilities',
+    );
   }
-  if (cgroups !== undefined) notes.push(`cgroup v${cgroups.version} memory (no swap), pids, cpu shares and freezer`);
+  if (cgroups !== undefined)
+    notes.push(`cgroup v${cgroups.version} memory (no swap), pids, cpu shares and freezer`);
   notes.push('network: shared with the host (actions can reach loopback services)');
   return {
-    report: { isolated: namespaces && cgroups !== undefined, namespaces, cgroups: cgroups !== undefined, notes },
+    report: {
+      isolated: namespaces && cgroups !== undefined,
+      namespaces,
+      cgroups: cgroups !== undefined,
+      notes,
+    },
     ...(cgroups === undefined ? {} : { cgroups }),
   };
 }

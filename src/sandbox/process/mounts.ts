@@ -6,7 +6,16 @@
  * A skeleton directory holding every mount point (and the /etc copies) is built once per backend, so that
  * entering a sandbox costs one `mount` per step and no mkdir: enter.sh follows the plan built here.
  */
-import { cpSync, existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readlinkSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export const SANDBOX_SOCKET_DIR = '/run/whirl';
@@ -58,12 +67,17 @@ export function buildSkeleton(input: SkeletonInput): Skeleton {
   for (const dir of SYSTEM_DIRS) {
     if (!existsSync(dir)) continue;
     // Merged-/usr systems make /bin, /lib... symlinks into /usr; keep them symlinks.
-    if (lstatSync(dir).isSymbolicLink()) symlinkSync(readlinkSync(dir), join(root, dir));
-    else (dirs(dir), systemDirs.push(dir));
+    if (lstatSync(dir).isSymbolicLink()) {
+      symlinkSync(readlinkSync(dir), join(root, dir));
+    } else {
+      dirs(dir);
+      systemDirs.push(dir);
+    }
   }
   for (const e of ETC_ENTRIES) {
     const src = join('/etc', e);
-    if (existsSync(src)) cpSync(src, join(root, 'etc', e), { recursive: true, verbatimSymlinks: true, dereference: false });
+    if (existsSync(src))
+      cpSync(src, join(root, 'etc', e), { recursive: true, verbatimSymlinks: true, dereference: false });
   }
   writeFileSync(
     join(root, 'etc', 'passwd'),

@@ -72,7 +72,9 @@ export class SqliteStore implements Store {
     this.migrate();
     const db = this.db;
     this.stmt = {
-      getEntity: db.prepare<[string, string], EntityRow>('SELECT type, rev, doc FROM entities WHERE namespace = ? AND path = ?'),
+      getEntity: db.prepare<[string, string], EntityRow>(
+        'SELECT type, rev, doc FROM entities WHERE namespace = ? AND path = ?',
+      ),
       insertEntity: db.prepare(
         'INSERT INTO entities (namespace, path, type, pkg, rev, updated, doc) VALUES (?, ?, ?, ?, 1, ?, ?)',
       ),
@@ -145,10 +147,24 @@ export class SqliteStore implements Store {
         const existing = this.stmt.getEntity.get(namespace, path);
         if (existing) throw new ConflictError(this.rowToEntity(existing));
         const slash = path.indexOf('/');
-        this.stmt.insertEntity.run(namespace, path, type, slash < 0 ? null : path.slice(0, slash), doc.updated, json);
+        this.stmt.insertEntity.run(
+          namespace,
+          path,
+          type,
+          slash < 0 ? null : path.slice(0, slash),
+          doc.updated,
+          json,
+        );
         return 1;
       }
-      const changed = this.stmt.updateEntity.run(type, doc.updated, json, namespace, path, expectedRev).changes;
+      const changed = this.stmt.updateEntity.run(
+        type,
+        doc.updated,
+        json,
+        namespace,
+        path,
+        expectedRev,
+      ).changes;
       if (changed === 0) {
         const existing = this.stmt.getEntity.get(namespace, path);
         throw new ConflictError(existing && this.rowToEntity(existing));
@@ -195,10 +211,11 @@ export class SqliteStore implements Store {
   }
 
   async listIdentities(filter: { namespace?: string; subject?: string } = {}): Promise<Identity[]> {
-    const where: string[] = [];
-    const args: string[] = [];
-    if (filter.namespace !== undefined) (where.push('namespace = ?'), args.push(filter.namespace));
-    if (filter.subject !== undefined) (where.push('subject = ?'), args.push(filter.subject));
+    const conditions: [string, string][] = [];
+    if (filter.namespace !== undefined) conditions.push(['namespace = ?', filter.namespace]);
+    if (filter.subject !== undefined) conditions.push(['subject = ?', filter.subject]);
+    const where = conditions.map(([c]) => c);
+    const args = conditions.map(([, v]) => v);
     const sql = `SELECT * FROM identities ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY subject, namespace`;
     return this.db
       .prepare<string[], IdentityRow>(sql)
@@ -227,7 +244,13 @@ export class SqliteStore implements Store {
     if (records.length === 0) return;
     this.db.transaction(() => {
       for (const r of records) {
-        this.stmt.putActivation.run(r.activationId, r.namespace, activationEntityPath(r), r.start, JSON.stringify(r));
+        this.stmt.putActivation.run(
+          r.activationId,
+          r.namespace,
+          activationEntityPath(r),
+          r.start,
+          JSON.stringify(r),
+        );
       }
     })();
   }
@@ -238,12 +261,11 @@ export class SqliteStore implements Store {
   }
 
   private activationFilter(namespace: string, q: Omit<ActivationQuery, 'skip' | 'limit'>) {
-    const where = ['namespace = ?'];
-    const args: (string | number)[] = [namespace];
-    if (q.name !== undefined) (where.push('entity_path = ?'), args.push(q.name));
-    if (q.since !== undefined) (where.push('start >= ?'), args.push(q.since));
-    if (q.upto !== undefined) (where.push('start <= ?'), args.push(q.upto));
-    return { where: where.join(' AND '), args };
+    const conditions: [string, string | number][] = [['namespace = ?', namespace]];
+    if (q.name !== undefined) conditions.push(['entity_path = ?', q.name]);
+    if (q.since !== undefined) conditions.push(['start >= ?', q.since]);
+    if (q.upto !== undefined) conditions.push(['start <= ?', q.upto]);
+    return { where: conditions.map(([c]) => c).join(' AND '), args: conditions.map(([, v]) => v) };
   }
 
   async listActivations(namespace: string, q: ActivationQuery): Promise<ActivationRecord[]> {

@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defineSandboxContract, sandboxHandle } from '../sandbox.contract.js';
+import { ProcessSandboxFactory } from './index.js';
+
+let isolated: ProcessSandboxFactory;
+let plain: ProcessSandboxFactory;
+beforeAll(async () => {
+  isolated = await ProcessSandboxFactory.open({
+    runDir: mkdtempSync(join(tmpdir(), 'wsi-')),
+    instance: `test-${process.pid}`,
+  });
+  plain = await ProcessSandboxFactory.open({
+    runDir: mkdtempSync(join(tmpdir(), 'wsp-')),
+    instance: `plain-${process.pid}`,
+    isolation: 'off',
+  });
+});
+afterAll(async () => {
+  await isolated.close();
+  await plain.close();
+});
+
+defineSandboxContract('process (isolated where the host allows)', () => isolated);
+defineSandboxContract('process (isolation off)', () => plain);
+
+/** Runs a shell script as a native action in an isolated sandbox and returns its JSON answer. */
+async function probe(script: string, memoryMB = 128): Promise<Record<string, unknown>> {
+  const h = sandboxHandle(
+    await isolated.create({
+      id: `p${randomUUID().slice(0, 8)}`,
+      family: 'native',
+      memoryMB,
+      concurrency: 1,
+      env: {},
+    }),
+  );
+  try {
+    const init = await h.request('/init', {
+      value: { name: 'probe', main: 'main', code: `#!/bin/sh\n${script}`, binary: false },
+    });
+    expect(init.status, init.text).toBe(200);
+    const r = await h.request('/run', { value: {} });
+    return r.body as Record<string, unknown>;
+  } finally {
+    await h.stop();
+  }
+}
+
+describe('process sandbox isolation (Linux, root)', () => {
+  it.runIf(process.getuid?.() === 0)('is isolated on this host', () => {
+    expect(isolated.isolation).toMatchObject({ isolated: true, namespaces: true, cgroups: true });
+  });
+
+  it.runIf(process.getuid?.() === 0)(
+    'runs actions as nobody, without the host files, data or other processes',
+    async () => {
+      const secret = join(tmpdir(), `whirl-secret-${process.pid}`);
+      writeFileSync(secret, 'top secret');
+      const r = await probe(`
+      uid=$(id -u)
+      procs=$(ls /proc | grep -c '^[0-9]')
+      home=$(ls /root 2>/dev/null | wc -l)
+      work=$(test -e /work && echo yes || echo no)
+      secret=$(cat ${secret} 2>/dev/null || echo none)
+      cg=$(test -e /sys/fs/cgroup && echo yes || echo no)
+      ro=$(touch /usr/x 2>/dev/null && echo writable || echo readonly)
+      tmp=$(echo hi > /tmp/f && cat /tmp/f)
+      echo "{\\"uid\\":\\"$uid\\",\\"procs\\":$procs,\\"home\\":$home,\\"work\\":\\"$work\\",\\"secret\\":\\"$secret\\",\\"cg\\":\\"$cg\\",\\"usr\\":\\"$ro\\",\\"tmp\\":\\"$tmp\\"}"
+    `);
+      expect(r).toMatchObject({
+        uid: '65534',
+        home: 0,
+        work: 'no',
+        secret: 'none',
+        cg: 'no',
+        usr: 'readonly',
+        tmp: 'hi',
+      });
+      // Only the sandbox's own processes: the proxy, the action and the probe's helpers.
+      expect(r.procs).toBeLessThan(10);
+    },
+  );
+
+  it.runIf(process.getuid?.() === 0)('kills a memory hog inside its limit and reports it', async () => {
+    const s = await isolated.create({
+      id: `m${randomUUID().slice(0, 8)}`,
+      family: 'nodejs',
+      memoryMB: 128,
+      concurrency: 1,
+      env: {},
+    });
+    const h = sandboxHandle(s);
+    await h.request('/init', {
+      value: {
+        name: 'hog',
+        main: 'main',
+        code: 'function main(){const a=[];for(;;)a.push(Buffer.alloc(1<<20,1))}',
+        binary: false,
+      },
+    });
+    await expect(h.request('/run', { value: {} })).rejects.toThrow();
+    expect((await s.exited).oomKilled).toBe(true);
+    await h.stop();
+  });
+
+  it.runIf(process.getuid?.() === 0)('contains a fork bomb with the pids limit', async () => {
+    const h = sandboxHandle(
+      await isolated.create({
+        id: `f${randomUUID().slice(0, 8)}`,
+        family: 'nodejs',
+        memoryMB: 256,
+        concurrency: 1,
+        env: {},
+      }),
+    );
+    try {
+      const code = `function main() {
+        const { spawn } = require('child_process');
+        const kids = [];
+        for (let i = 0; i < 2000; i++) {
+          const c = spawn('sleep', ['30'], { stdio: 'ignore' });
+          c.on('error', () => {});
+          if (c.pid === undefined) break;
+          kids.push(c);
+        }
+        for (const k of kids) k.kill('SIGKILL');
+        return { started: kids.length };
+      }`;
+      await h.request('/init', { value: { name: 'bomb', main: 'main', code, binary: false } });
+      const r = await h.request('/run', { value: {} });
+      expect(r.status, r.text).toBe(200);
+      expect(r.body.started).toBeGreaterThan(10);
+      expect(r.body.started).toBeLessThan(512);
+    } finally {
+      await h.stop();
+    }
+  });
+});
