@@ -1,5 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WhirlApiError, WhirlClient, WhirlConnectionError, type Exchange } from './client.js';
 
@@ -150,5 +155,57 @@ describe('WhirlClient', () => {
     const timeout = await t.namespaces.limits().catch((e: unknown) => e);
     expect(timeout).toMatchObject({ code: 'ETIMEDOUT' });
     t.close();
+  });
+});
+
+/** A throwaway self-signed certificate, made with the openssl command when it is installed. */
+function selfSigned(): { key: Buffer; cert: Buffer } | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'whirl-tls-'));
+  try {
+    const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
+    const curve = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'];
+    const args = [
+      'req',
+      '-x509',
+      ...curve,
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ];
+    execFileSync('openssl', args, { stdio: 'ignore' });
+    return { key: readFileSync(key), cert: readFileSync(cert) };
+  } catch {
+    return undefined;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const tls = selfSigned();
+
+describe.skipIf(tls === undefined)('WhirlClient over TLS', () => {
+  it('refuses a self-signed certificate unless insecure', async () => {
+    const s = createHttpsServer(tls!, (_req, res) => send(res, 200, ['guest']));
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    const apihost = `https://127.0.0.1:${(s.address() as AddressInfo).port}`;
+    try {
+      const strict = new WhirlClient({ apihost, auth: KEY });
+      const err = await strict.namespaces.list().catch((e: unknown) => e);
+      strict.close();
+      expect(err).toBeInstanceOf(WhirlConnectionError);
+      expect((err as WhirlConnectionError).code).toMatch(/CERT|SIGNED/);
+
+      const insecure = new WhirlClient({ apihost, auth: KEY, insecure: true });
+      expect(await insecure.namespaces.list()).toEqual(['guest']);
+      insecure.close();
+    } finally {
+      await new Promise<void>((r) => s.close(() => r()));
+    }
   });
 });

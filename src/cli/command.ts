@@ -190,7 +190,8 @@ export function verbHelp(command: string, v: Verb): string {
   ];
   if (v.aliases !== undefined && v.aliases.length > 0) parts.push(`Aliases: ${verbNames(v).join(', ')}`);
   if (v.flags !== undefined && v.flags.length > 0) parts.push('', 'Flags:', flagHelp(v.flags));
-  parts.push('', 'Global flags:', flagHelp(GLOBAL_FLAGS));
+  const shadowed = new Set((v.flags ?? []).map((f) => f.long));
+  parts.push('', 'Global flags:', flagHelp(GLOBAL_FLAGS.filter((g) => !shadowed.has(g.long))));
   if (v.details !== undefined) parts.push('', v.details.trimEnd());
   return `${parts.join('\n')}\n`;
 }

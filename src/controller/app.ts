@@ -12,6 +12,7 @@ import type { ActivationReader } from './activation-reader.js';
 import type { Entities } from './entities.js';
 import type { Caller, Identities } from './identities.js';
 import type { Invocations } from './invocations.js';
+import type { Throttles } from './throttles.js';
 import { actionRoutes } from './routes/actions.js';
 import { activationRoutes } from './routes/activations.js';
 import { infoRoutes } from './routes/info.js';
@@ -21,6 +22,7 @@ export interface ControllerDeps {
   entities: Entities;
   identities: Identities;
   invocations: Invocations;
+  throttles: Throttles;
   activations: ActivationReader;
   system: SystemLimits;
   /** What `GET /api/v1` reports about the deployment. */

@@ -16,6 +16,7 @@ import { buildApp } from '../controller/app.js';
 import { Entities } from '../controller/entities.js';
 import { Identities } from '../controller/identities.js';
 import { Invocations } from '../controller/invocations.js';
+import { MemoryRateCounter, Throttles } from '../controller/throttles.js';
 import { Invoker } from '../invoker/invoker.js';
 import type { PrewarmConfig } from '../invoker/pool.js';
 import { ProcessSandboxFactory } from '../sandbox/process/index.js';
@@ -103,12 +104,14 @@ export async function startStandalone(o: StandaloneOptions): Promise<RunningStan
   });
   const invocations = new Invocations(bus, new SingleInvokerBalancer(bus, INVOKER_ID), 'completed0');
   invocations.start();
+  const throttles = new Throttles(new MemoryRateCounter(), (ns) => invocations.inFlightOf(ns));
   const identities = new Identities(store, o.system);
   const entities = new Entities(store);
   const app = buildApp({
     entities,
     identities,
     invocations,
+    throttles,
     activations: new LocalActivationReader(store, writer),
     system: o.system,
     info: { version: VERSION, sandbox: sandboxes.name, isolation: sandboxes.isolation, mode: 'standalone' },

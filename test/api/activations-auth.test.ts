@@ -130,7 +130,8 @@ describe('authentication and entitlement', () => {
   it('lists exactly the caller namespace, and its effective limits', async () => {
     expect((await w.call('GET', '/api/v1/namespaces')).json()).toEqual(['guest']);
     expect((await w.call('GET', '/api/v1/namespaces', undefined, other)).json()).toEqual(['alice']);
-    const limits = (await w.call('GET', '/api/v1/namespaces/_/limits')).json();
+    // alice has no overrides: the system defaults (guest's are raised for the tests).
+    const limits = (await w.call('GET', '/api/v1/namespaces/_/limits', undefined, other)).json();
     expect(limits).toMatchObject({
       invocationsPerMinute: 60,
       concurrentInvocations: 30,
@@ -141,6 +142,7 @@ describe('authentication and entitlement', () => {
       maxParameterSize: '1 MB',
     });
     expect((await w.call('GET', '/api/v1/namespaces/alice/limits')).statusCode).toBe(403);
+    expect((await w.call('GET', '/api/v1/namespaces/_/limits')).json().invocationsPerMinute).toBe(100_000);
   });
 
   it("forbids another namespace's entities with 403, without saying whether they exist", async () => {

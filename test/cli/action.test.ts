@@ -5,6 +5,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Action, ActionLimits, CodeExec, KeyValue } from '../../src/cli/types.js';
 import { makeZip } from '../helpers/archive-writer.js';
 import { startWhirl, type Whirl } from '../helpers/standalone.js';
 import { cli } from './run-cli.js';
@@ -22,20 +23,27 @@ function file(name: string, content: string | Buffer, mode = 0o644): string {
 }
 
 /** The JSON printed after an `ok: ...` line. */
-function jsonAfterOk(stdout: string): any {
+function jsonAfterOk<T = Record<string, unknown>>(stdout: string): T {
   const [first, ...rest] = stdout.split('\n');
   expect(first).toMatch(/^ok: /);
-  return JSON.parse(rest.join('\n'));
+  return JSON.parse(rest.join('\n')) as T;
 }
 
-async function getAction(name: string): Promise<any> {
+type ActionJson = Action & {
+  exec: CodeExec;
+  limits: ActionLimits;
+  annotations: KeyValue[];
+  parameters: KeyValue[];
+};
+
+async function getAction(name: string): Promise<ActionJson> {
   const r = await run('action', 'get', name);
   expect(r.code).toBe(0);
-  return jsonAfterOk(r.stdout);
+  return jsonAfterOk<ActionJson>(r.stdout);
 }
 
-const annotations = (a: any) => Object.fromEntries(a.annotations.map((kv: any) => [kv.key, kv.value]));
-const params = (a: any) => Object.fromEntries(a.parameters.map((kv: any) => [kv.key, kv.value]));
+const annotations = (a: ActionJson) => Object.fromEntries(a.annotations.map((kv) => [kv.key, kv.value]));
+const params = (a: ActionJson) => Object.fromEntries(a.parameters.map((kv) => [kv.key, kv.value]));
 
 beforeAll(async () => {
   w = await startWhirl();

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Activation } from '../../src/cli/types.js';
 import { startWhirl, type Whirl } from '../helpers/standalone.js';
 import { cli, startCli } from './run-cli.js';
 
@@ -19,10 +20,10 @@ function file(name: string, content: string): string {
   return f;
 }
 
-function jsonAfterOk(stdout: string): any {
+function jsonAfterOk<T = Activation>(stdout: string): T {
   const [first, ...rest] = stdout.split('\n');
   expect(first).toMatch(/^ok: /);
-  return JSON.parse(rest.join('\n'));
+  return JSON.parse(rest.join('\n')) as T;
 }
 
 async function until(check: () => boolean, ms = 10_000): Promise<void> {
@@ -157,8 +158,8 @@ describe('whirl activation', () => {
     expect(failRows[0]).toContain('guest/fail');
 
     const full = await run('activation', 'list', 'echo', '--full', '--since', String(Date.now() - 600_000));
-    const records = JSON.parse(full.stdout);
-    expect(records.find((a: any) => a.activationId === blockingId).logs.join('\n')).toContain('got Ann');
+    const records = JSON.parse(full.stdout) as Activation[];
+    expect(records.find((a) => a.activationId === blockingId)!.logs.join('\n')).toContain('got Ann');
 
     const none = await run('activation', 'list', '--upto', '1');
     expect(none.stdout.trimEnd().split('\n')).toHaveLength(1);
@@ -181,7 +182,7 @@ describe('whirl activation', () => {
     const last = await run('activation', 'get', '--last');
     expect(last.stdout.split('\n')[0]).toBe(`ok: got activation ${lastId}`);
     const lastName = await run('activation', 'get', '-l', 'response');
-    expect(jsonAfterOk(lastName.stdout).result.name).toBe('Last');
+    expect(jsonAfterOk<{ result: { name: string } }>(lastName.stdout).result.name).toBe('Last');
   });
 
   it('prints logs (optionally stripped) and results', async () => {
@@ -214,7 +215,7 @@ describe('whirl activation', () => {
   });
 
   it('polls: prints the logs of new activations as they arrive, exits after -e seconds', async () => {
-    const poll = startCli(w.env, ['activation', 'poll', 'echo', '-e', '4']);
+    const poll = startCli(w.env, ['activation', 'poll', 'echo', '-e', '6']);
     await until(() => poll.stdout().includes('Polling for activation logs'));
     const inv = await run('action', 'invoke', 'echo', '-p', 'name', 'Polly');
     const id = invokedId(inv.stdout, 'echo');

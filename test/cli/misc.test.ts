@@ -134,7 +134,7 @@ describe('whirl namespace and list', () => {
   it('matches what the openwhisk npm client sees', async () => {
     const ow = openwhisk({ apihost: w.url, api_key: w.guestKey });
     const actions = await ow.actions.list();
-    expect(actions.map((a: { name: string }) => a.name)).toContain('hi');
+    expect(actions.map((a) => a.name)).toContain('hi');
   });
 });
 

@@ -31,8 +31,8 @@ export function startCli(env: Record<string, string>, args: string[], o: CliOpti
   });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const done = new Promise<CliResult>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -52,7 +52,7 @@ export function cli(env: Record<string, string>, args: string[], o: CliOptions =
 
 /** Env for a CLI run with no WHISK_* overrides and its own properties file. */
 export function isolatedEnv(base: Record<string, string>, propsFile: string): Record<string, string> {
-  const env = { ...base, WSK_CONFIG_FILE: propsFile };
+  const env: Record<string, string> = { ...base, WSK_CONFIG_FILE: propsFile };
   delete env.WHISK_AUTH;
   delete env.WHISK_APIHOST;
   delete env.WHISK_APIVERSION;

@@ -7,6 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { NamespaceLimits } from '../../src/core/limits.js';
+import { GENEROUS_LIMITS, seedLimits } from './limits.js';
 import {
   defaultOptions,
   startStandalone,
@@ -29,8 +31,12 @@ export interface TestWhirl extends RunningStandalone {
 
 export const basic = (auth: string): string => `Basic ${Buffer.from(auth).toString('base64')}`;
 
-export async function startTestWhirl(overrides: Partial<StandaloneOptions> = {}): Promise<TestWhirl> {
+export async function startTestWhirl(
+  overrides: Partial<StandaloneOptions> = {},
+  limits: Record<string, NamespaceLimits> = { guest: GENEROUS_LIMITS },
+): Promise<TestWhirl> {
   const dataDir = mkdtempSync(join(tmpdir(), 'whirl-api-'));
+  await seedLimits(dataDir, limits);
   const running = await startStandalone({
     ...defaultOptions(),
     port: 0,

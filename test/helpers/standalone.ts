@@ -7,6 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { NamespaceLimits } from '../../src/core/limits.js';
+import { GENEROUS_LIMITS, seedLimits } from './limits.js';
 
 export const WHIRL_BIN = fileURLToPath(new URL('../../bin/whirl.js', import.meta.url));
 
@@ -37,10 +39,13 @@ export interface StartOptions {
   dataDir?: string;
   args?: string[];
   env?: Record<string, string>;
+  /** Namespace limits to seed before start (default: throttles out of the way for guest). */
+  limits?: Record<string, NamespaceLimits>;
 }
 
 export async function startWhirl(o: StartOptions = {}): Promise<Whirl> {
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'whirl-e2e-'));
+  await seedLimits(dataDir, o.limits ?? { guest: GENEROUS_LIMITS });
   const props = join(dataDir, 'wskprops');
   const env = { ...process.env, WSK_CONFIG_FILE: props, ...o.env } as Record<string, string>;
   const child = spawn(

@@ -32,5 +32,5 @@ export const USER_COMMANDS: Readonly<Record<string, CommandEntry>> = {
 /** Server-side commands, listed in the help (they live with the server code). */
 export const SERVER_COMMANDS: Readonly<Record<string, string>> = {
   standalone: 'run a complete Whirl (controller and invoker) in one process',
-  admin: 'manage users, keys and limits (needs the server data directory)',
+  admin: "administer users, keys and limits (see 'whirl admin --help')",
 };

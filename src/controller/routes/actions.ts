@@ -263,6 +263,7 @@ async function invokeAction(
   const action = await resolveAction(deps.entities, req.caller, ref);
   checkKindAllowed(action.doc.exec.kind, req.caller.limits);
   const args = Invocations.arguments(action, payload);
+  await deps.throttles.checkInvoke(req.caller);
   const started = await deps.invocations.invoke(req.caller, action, args, {
     waitMs: blocking || resultOnly ? waitMs : 0,
     transactionId: req.id,

@@ -23,6 +23,8 @@ export const SANDBOX_RUNTIMES_DIR = '/whirl/runtimes';
 export const NOBODY = 65534;
 
 const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
+// The CA bundle alone serves TLS clients (OpenSSL loads it as its default file); /etc/ssl/certs' hundreds of
+// hash links would make every start-up slower for nothing.
 const ETC_ENTRIES = [
   'hosts',
   'resolv.conf',
@@ -31,8 +33,8 @@ const ETC_ENTRIES = [
   'ld.so.cache',
   'ld.so.conf',
   'ld.so.conf.d',
-  'ssl',
-  'ca-certificates',
+  'ssl/openssl.cnf',
+  'ssl/certs/ca-certificates.crt',
   'alternatives',
   'mime.types',
 ];
