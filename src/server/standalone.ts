@@ -19,7 +19,7 @@ import { Invocations } from '../controller/invocations.js';
 import { MemoryRateCounter, Throttles } from '../controller/throttles.js';
 import { Invoker } from '../invoker/invoker.js';
 import type { PrewarmConfig } from '../invoker/pool.js';
-import { ProcessSandboxFactory } from '../sandbox/process/index.js';
+import { openSandboxes, SANDBOX_BACKENDS, type SandboxBackend } from '../sandbox/index.js';
 import type { IsolationReport } from '../sandbox/sandbox.js';
 import { SingleInvokerBalancer } from '../scheduler/load-balancer.js';
 import { ActivationWriter } from '../store/activation-writer.js';
@@ -39,6 +39,7 @@ export interface StandaloneOptions {
   idleTimeoutMs: number;
   pauseGraceMs: number;
   prewarm: PrewarmConfig[];
+  sandbox: SandboxBackend;
   /** Run sandboxes without isolation (development only). */
   insecureSandbox: boolean;
   system: SystemLimits;
@@ -76,6 +77,7 @@ export function defaultOptions(): StandaloneOptions {
     idleTimeoutMs: 10 * 60_000,
     pauseGraceMs: 10_000,
     prewarm: DEFAULT_PREWARM,
+    sandbox: 'process',
     insecureSandbox: false,
     system: DEFAULT_SYSTEM_LIMITS,
     writeWskprops: true,
@@ -92,10 +94,11 @@ export async function startStandalone(o: StandaloneOptions): Promise<RunningStan
   const store = new SqliteStore(join(o.dataDir, 'whirl.db'));
   const boot = await bootstrapNamespaces(store, o.guestKey, o.systemKey);
   const { runDir, instance } = runDirFor(o.dataDir);
-  const sandboxes = await ProcessSandboxFactory.open({
+  const sandboxes = await openSandboxes({
+    backend: o.sandbox,
     runDir,
     instance,
-    isolation: o.insecureSandbox ? 'off' : 'auto',
+    insecure: o.insecureSandbox,
   });
   const bus = new MemoryBus();
   const writer = new ActivationWriter(store, {
@@ -177,6 +180,7 @@ const FLAGS = {
   'invoker-memory': 'number',
   'idle-timeout': 'number',
   'no-prewarm': 'boolean',
+  sandbox: 'string',
   'insecure-sandbox': 'boolean',
   'no-wskprops': 'boolean',
   help: 'boolean',
@@ -196,6 +200,7 @@ Options:
   --invoker-memory MB     memory for action containers (default 2048)
   --idle-timeout SECONDS  remove containers idle this long (default 600)
   --no-prewarm            start no stem cells
+  --sandbox BACKEND       where actions run: process (default) or docker
   --insecure-sandbox      run actions as plain processes, without isolation
   --no-wskprops           do not write ~/.wskprops
 `;
@@ -216,6 +221,12 @@ export async function runStandalone(argv: string[]): Promise<void> {
   if (flags['invoker-memory'] !== undefined) o.invokerMemoryMB = flags['invoker-memory'];
   if (flags['idle-timeout'] !== undefined) o.idleTimeoutMs = flags['idle-timeout'] * 1000;
   if (flags['no-prewarm'] === true) o.prewarm = [];
+  if (flags.sandbox !== undefined) {
+    if (!(SANDBOX_BACKENDS as readonly string[]).includes(flags.sandbox)) {
+      throw new UsageError(`--sandbox must be one of ${SANDBOX_BACKENDS.join(', ')}`);
+    }
+    o.sandbox = flags.sandbox as SandboxBackend;
+  }
   if (flags['insecure-sandbox'] === true) o.insecureSandbox = true;
   if (flags['no-wskprops'] === true) o.writeWskprops = false;
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)

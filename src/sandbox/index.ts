@@ -1,0 +1,37 @@
+/**
+ * The front door to sandbox backends: composition roots (standalone, invoker) ask for a backend by name
+ * and get a SandboxFactory; nothing else knows which one runs.
+ */
+import { ProcessSandboxFactory } from './process/index.js';
+import type { SandboxFactory } from './sandbox.js';
+
+export type SandboxBackend = 'process' | 'docker';
+
+export const SANDBOX_BACKENDS: readonly SandboxBackend[] = ['process', 'docker'];
+
+export interface SandboxOptions {
+  backend: SandboxBackend;
+  /** Short host directory for per-sandbox files (process backend). */
+  runDir: string;
+  /**
+   * Names this invoker's sandboxes (cgroups, container labels); leftovers of an earlier run with the same
+   * name are removed at start-up.
+   */
+  instance: string;
+  /** Run without isolation (process backend; development only). */
+  insecure?: boolean;
+}
+
+export async function openSandboxes(o: SandboxOptions): Promise<SandboxFactory> {
+  switch (o.backend) {
+    case 'process':
+      return ProcessSandboxFactory.open({
+        runDir: o.runDir,
+        instance: o.instance,
+        isolation: o.insecure === true ? 'off' : 'auto',
+      });
+    case 'docker':
+      // TODO(#7): the docker backend.
+      throw new Error('the docker sandbox backend is not available yet (issue #7); use --sandbox process');
+  }
+}
