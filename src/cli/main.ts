@@ -18,22 +18,15 @@ const commands: Record<string, () => Promise<Command>> = {
   '--help': async () => (await import('./commands/help.js')).helpCommand,
   '-h': async () => (await import('./commands/help.js')).helpCommand,
   '--version': async () => (await import('./commands/help.js')).versionCommand,
-  // A global flag before the command (`whirl -v action list`): the command is found after it.
-  '-u': async () => (await import('./commands/help.js')).leadingFlag('-u'),
-  '--auth': async () => (await import('./commands/help.js')).leadingFlag('--auth'),
-  '--apihost': async () => (await import('./commands/help.js')).leadingFlag('--apihost'),
-  '--apiversion': async () => (await import('./commands/help.js')).leadingFlag('--apiversion'),
-  '-i': async () => (await import('./commands/help.js')).leadingFlag('-i'),
-  '--insecure': async () => (await import('./commands/help.js')).leadingFlag('--insecure'),
-  '-v': async () => (await import('./commands/help.js')).leadingFlag('-v'),
-  '--verbose': async () => (await import('./commands/help.js')).leadingFlag('--verbose'),
-  '-d': async () => (await import('./commands/help.js')).leadingFlag('-d'),
-  '--debug': async () => (await import('./commands/help.js')).leadingFlag('--debug'),
 };
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  const load = name === undefined ? undefined : commands[name];
+  let load = name === undefined ? undefined : commands[name];
+  // A global flag before the command (`whirl -v action list`, `whirl --apihost=URL list`): the command is
+  // found after it.
+  if (load === undefined && name?.startsWith('-'))
+    load = async () => (await import('./commands/help.js')).leadingFlag(name);
   if (load === undefined) {
     const names = Object.keys(commands).filter((c) => !c.startsWith('-'));
     process.stderr.write(
