@@ -321,7 +321,10 @@ describe('invoking actions', () => {
     expect(new Set(records.map((a) => a.response.result.cid)).size).toBe(1);
     for (const a of records) {
       const i = a.response.result.i;
-      expect(a.logs.map((l: string) => l.replace(/^\S+\s+/, ''))).toEqual([`stdout: start ${i}`, `stdout: end ${i}`]);
+      expect(a.logs.map((l: string) => l.replace(/^\S+\s+/, ''))).toEqual([
+        `stdout: start ${i}`,
+        `stdout: end ${i}`,
+      ]);
     }
   });
 });

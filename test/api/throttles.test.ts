@@ -30,7 +30,10 @@ describe('concurrency throttle', () => {
   beforeAll(async () => {
     w = await startTestWhirl({}, { guest: { invocationsPerMinute: 1000, concurrentInvocations: 1 } });
     await w.call('PUT', `${A}/slow`, {
-      exec: { kind: 'nodejs:20', code: 'function main() { return new Promise(r => setTimeout(() => r({}), 800)) }' },
+      exec: {
+        kind: 'nodejs:20',
+        code: 'function main() { return new Promise(r => setTimeout(() => r({}), 800)) }',
+      },
     });
   });
   afterAll(async () => w.cleanup());
