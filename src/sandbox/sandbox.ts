@@ -15,6 +15,8 @@ export interface SandboxSpec {
   concurrency: number;
   /** Environment for the proxy, e.g. `__OW_API_HOST`. */
   env: Record<string, string>;
+  /** `outbound` (default): the Whirl API and the outside; `api-only`: the Whirl API alone. */
+  network?: 'outbound' | 'api-only';
 }
 
 export type Endpoint = { socketPath: string } | { host: string; port: number };
@@ -47,6 +49,8 @@ export interface IsolationReport {
   isolated: boolean;
   namespaces: boolean;
   cgroups: boolean;
+  /** Each sandbox has its own network, walled off from the host's services and other sandboxes. */
+  network: boolean;
   /** Human-readable findings: what is isolated, what is not and why. */
   notes: string[];
 }

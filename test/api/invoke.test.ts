@@ -212,11 +212,26 @@ describe('invoking actions', () => {
       version: '0.0.1',
       id: a.activationId,
     });
-    expect(a.response.result.host).toBe(w.url);
+    // A sandbox in its own network reaches a loopback API through its gateway: same port, another address.
+    expect(new URL(a.response.result.host).port).toBe(new URL(w.url).port);
     expect(Number(a.response.result.deadline)).toBeGreaterThan(a.start);
     await create(w, 'envkey', code, { annotations: [{ key: 'provide-api-key', value: true }] });
     const k = (await w.call('POST', `${A}/envkey?blocking=true&result=true`)).json();
     expect(k.key).toMatch(/^23bc46b1-/);
+  });
+
+  it('lets an action call the Whirl API at __OW_API_HOST', async () => {
+    const code = `function main() {
+      return new Promise((resolve) => require('http').get(process.env.__OW_API_HOST + '/api/v1', (res) => {
+        let d = ''; res.on('data', (c) => (d += c));
+        res.on('end', () => resolve({ status: res.statusCode, version: JSON.parse(d).api_version }));
+      }).on('error', (e) => resolve({ error: e.message })));
+    }`;
+    await create(w, 'callback', code);
+    expect((await w.call('POST', `${A}/callback?blocking=true&result=true`)).json()).toEqual({
+      status: 200,
+      version: '1.0.0',
+    });
   });
 
   it('never runs stale code after an update or a delete and re-create', async () => {

@@ -7,6 +7,16 @@ set -eu
 # Join the cgroups first so that every later process, and its memory, is accounted. "0" means "this process".
 for cg in $WHIRL_CGROUPS; do echo 0 > "$cg/cgroup.procs"; done
 
+# With a network namespace: tell Whirl our pid as the host sees it (/proc is still the host's here) so that
+# it can plug a network link into this namespace, wait until it has (fd 4), then configure our side.
+if [ -n "${WHIRL_NET:-}" ]; then
+  read -r hostpid _ < /proc/self/stat
+  echo "pid $hostpid" >&3
+  read -r _ <&4
+  printf '%s' "$WHIRL_NET" | ip -batch -
+fi
+exec 4<&-
+
 # Mounts made below must never propagate back to the host.
 mount --make-rprivate /
 R="$WHIRL_ROOT"
@@ -38,7 +48,7 @@ umount -l /.old
 
 ulimit -n "${WHIRL_NOFILE:-1024}"
 ulimit -c 0
-unset WHIRL_CGROUPS WHIRL_PLAN WHIRL_ROOT WHIRL_NOFILE
+unset WHIRL_CGROUPS WHIRL_PLAN WHIRL_ROOT WHIRL_NOFILE WHIRL_NET
 # 65534 is `nobody`: the action owns nothing outside its private /tmp. Changing the uid clears the
 # parent-death signal `unshare --kill-child` set, so it is set again: when unshare dies, this pid 1 dies,
 # and with it every process of the namespace.

@@ -35,6 +35,7 @@ import {
   SANDBOX_SOCKET_DIR,
   type Skeleton,
 } from './mounts.js';
+import { SandboxNetwork, type Attachment } from './network.js';
 
 export interface ProcessSandboxOptions {
   /** Short host directory for per-sandbox sockets and files (Unix socket paths must stay < 108 bytes). */
@@ -48,6 +49,8 @@ export interface ProcessSandboxOptions {
   nofileLimit?: number;
   /** Start-up deadline for a proxy to report ready. */
   startTimeoutMs?: number;
+  /** Networks (CIDRs or addresses) sandboxes may never reach, besides the host itself and other sandboxes. */
+  networkDeny?: string[];
 }
 
 /**
@@ -67,6 +70,15 @@ function which(cmd: string): string | undefined {
     if (existsSync(p)) return p;
   }
   return undefined;
+}
+
+function isLoopbackUrl(url: string): boolean {
+  try {
+    const host = new URL(url).hostname;
+    return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
+  } catch {
+    return false;
+  }
 }
 
 /** The host's python3: the system one first, since it lives under /usr and needs no extra mount. */
@@ -99,6 +111,7 @@ export class ProcessSandboxFactory implements SandboxFactory {
     private readonly options: Required<ProcessSandboxOptions>,
     readonly isolation: IsolationReport,
     private readonly cgroups: CgroupManager | undefined,
+    private readonly network: SandboxNetwork | undefined,
   ) {
     if (isolation.namespaces) {
       mkdirSync(join(options.runDir, 'mnt'));
@@ -117,13 +130,14 @@ export class ProcessSandboxFactory implements SandboxFactory {
       pidsLimit: 512,
       nofileLimit: 1024,
       startTimeoutMs: 15_000,
+      networkDeny: [],
       ...opts,
     };
     rmSync(options.runDir, { recursive: true, force: true });
     mkdirSync(options.runDir, { recursive: true, mode: 0o711 });
-    const { report, cgroups } = await probe(options);
+    const { report, cgroups, network } = await probe(options);
     if (cgroups !== undefined) await cgroups.sweep();
-    const factory = new ProcessSandboxFactory(options, report, cgroups);
+    const factory = new ProcessSandboxFactory(options, report, cgroups, network);
     if (report.namespaces) await factory.selfTest();
     return factory;
   }
@@ -145,10 +159,17 @@ export class ProcessSandboxFactory implements SandboxFactory {
     const dir = join(this.options.runDir, spec.id);
     const isolated = this.isolation.namespaces;
     const runtimesDir = isolated ? SANDBOX_RUNTIMES_DIR : this.options.runtimesDir;
-    return this.spawnSandbox(spec, proxyCommand(spec.family, runtimesDir, this.python), {
+    const proxyEnv: Record<string, string> = {
       __WHIRL_LISTEN: isolated ? `${SANDBOX_SOCKET_DIR}/proxy.sock` : join(dir, 'sock', 'proxy.sock'),
       __WHIRL_TMP: isolated ? '/tmp' : join(dir, 'tmp'),
-    });
+    };
+    // In its own network namespace a sandbox cannot see the host's loopback: a loopback API host is reached
+    // through the relay on the sandbox's gateway instead.
+    const apiHost = spec.env.__OW_API_HOST;
+    if (this.network !== undefined && apiHost !== undefined && isLoopbackUrl(apiHost)) {
+      proxyEnv.__OW_API_HOST = await this.network.apiHostFor(apiHost);
+    }
+    return this.spawnSandbox(spec, proxyCommand(spec.family, runtimesDir, this.python), proxyEnv);
   }
 
   private async spawnSandbox(spec: SandboxSpec, command: string[], proxyEnv: Record<string, string> = {}) {
@@ -168,6 +189,7 @@ export class ProcessSandboxFactory implements SandboxFactory {
       ...proxyEnv,
     };
     let cgroup: SandboxCgroup | undefined;
+    let attachment: Attachment | undefined;
     let args: string[];
     if (isolated) {
       chownSync(socketDir, NOBODY, NOBODY);
@@ -189,6 +211,10 @@ export class ProcessSandboxFactory implements SandboxFactory {
           tmpSizeMB: Math.min(512, spec.memoryMB),
         }),
       });
+      if (this.network !== undefined) {
+        attachment = this.network.reserve(spec.network !== 'api-only');
+        env.WHIRL_NET = attachment.insideCommands;
+      }
       args = [
         '--pdeathsig',
         'KILL',
@@ -200,6 +226,7 @@ export class ProcessSandboxFactory implements SandboxFactory {
         '--mount',
         '--ipc',
         '--uts',
+        ...(attachment === undefined ? [] : ['--net']),
       ];
       args.push('--', '/bin/sh', '-c', ENTER_SCRIPT, 'whirl-sandbox', ...command);
     } else {
@@ -208,14 +235,23 @@ export class ProcessSandboxFactory implements SandboxFactory {
     const child = spawn('setpriv', args, {
       env,
       cwd: isolated ? '/' : join(dir, 'tmp'),
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      // fd 3: the sandbox reports to us (its pid, then "ready"); fd 4: we tell it its network is plugged in.
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', attachment === undefined ? 'ignore' : 'pipe'],
       // Unisolated proxies get their own process group so destroy() can reach their children.
       detached: !isolated,
     });
     const endpoint = { socketPath: join(socketDir, 'proxy.sock') };
-    const sandbox = new ProcessSandbox(spec.id, endpoint, child, cgroup, dir, isolated);
+    const network = this.network;
+    const plugIn =
+      network === undefined || attachment === undefined
+        ? undefined
+        : (pid: number) => network.attach(attachment, pid);
+    const sandbox = new ProcessSandbox(spec.id, endpoint, child, cgroup, dir, isolated, plugIn);
     this.live.add(sandbox);
-    void sandbox.exited.then(() => this.live.delete(sandbox));
+    void sandbox.exited.then(() => {
+      this.live.delete(sandbox);
+      if (attachment !== undefined) this.network?.release(attachment);
+    });
     try {
       await sandbox.ready(o.startTimeoutMs);
     } catch (err) {
@@ -228,6 +264,7 @@ export class ProcessSandboxFactory implements SandboxFactory {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.live].map((s) => s.destroy()));
+    await this.network?.close();
     rmSync(this.options.runDir, { recursive: true, force: true });
   }
 }
@@ -247,6 +284,8 @@ class ProcessSandbox implements Sandbox {
     private readonly cgroup: SandboxCgroup | undefined,
     private readonly dir: string,
     private readonly isolated: boolean,
+    /** Plugs the network link into the sandbox's namespace, given a pid in it. */
+    private readonly plugIn?: (pid: number) => Promise<void>,
   ) {
     const forward = (stream: OutputStream) => (chunk: Buffer) => {
       if (this.listener !== undefined) this.listener(stream, chunk);
@@ -287,6 +326,16 @@ class ProcessSandbox implements Sandbox {
       const timer = setTimeout(() => fail(`no ready signal within ${timeoutMs} ms`), timeoutMs);
       pipe?.on('data', (chunk: Buffer) => {
         buffered += chunk.toString();
+        const pid = /^pid (\d+)\n/m.exec(buffered);
+        if (pid !== null && this.plugIn !== undefined) {
+          buffered = buffered.replace(pid[0], '');
+          // The sandbox waits on fd 4 until its network link exists.
+          const go = this.child.stdio[4] as NodeJS.WritableStream;
+          this.plugIn(Number(pid[1])).then(
+            () => go.write('go\n'),
+            (err: unknown) => fail(`cannot plug in its network: ${(err as Error).message}`),
+          );
+        }
         if (buffered.includes('ready')) {
           clearTimeout(timer);
           resolve();
@@ -327,15 +376,16 @@ class ProcessSandbox implements Sandbox {
 /** What this host lets the backend do, and the cgroup manager when there is one. */
 async function probe(
   o: Required<ProcessSandboxOptions>,
-): Promise<{ report: IsolationReport; cgroups?: CgroupManager }> {
+): Promise<{ report: IsolationReport; cgroups?: CgroupManager; network?: SandboxNetwork }> {
   const notes: string[] = [];
+  const none = { isolated: false, namespaces: false, cgroups: false, network: false, notes };
   if (o.isolation === 'off') {
     notes.push('isolation turned off by configuration: actions run as plain processes of the Whirl user');
-    return { report: { isolated: false, namespaces: false, cgroups: false, notes } };
+    return { report: none };
   }
   if (process.platform !== 'linux') {
     notes.push(`no isolation on ${process.platform}: actions run as plain processes of the Whirl user`);
-    return { report: { isolated: false, namespaces: false, cgroups: false, notes } };
+    return { report: none };
   }
   const missing = ['setpriv', 'unshare', 'pivot_root', 'mount'].filter((c) => which(c) === undefined);
   let namespaces = false;
@@ -364,14 +414,22 @@ async function probe(
   }
   if (cgroups !== undefined)
     notes.push(`cgroup v${cgroups.version} memory (no swap), pids, cpu shares and freezer`);
-  notes.push('network: shared with the host (actions can reach loopback services)');
+  const net = namespaces ? await SandboxNetwork.open(o.networkDeny) : { unavailable: 'needs namespaces' };
+  const network = net instanceof SandboxNetwork ? net : undefined;
+  notes.push(
+    network !== undefined
+      ? `network: own namespace per sandbox; reaches the Whirl API and the outside, not the host's services, other sandboxes or link-local addresses`
+      : `network: shared with the host, so actions can reach its loopback services (${(net as { unavailable: string }).unavailable})`,
+  );
   return {
     report: {
-      isolated: namespaces && cgroups !== undefined,
+      isolated: namespaces && cgroups !== undefined && network !== undefined,
       namespaces,
       cgroups: cgroups !== undefined,
+      network: network !== undefined,
       notes,
     },
     ...(cgroups === undefined ? {} : { cgroups }),
+    ...(network === undefined ? {} : { network }),
   };
 }

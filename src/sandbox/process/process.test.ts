@@ -140,3 +140,121 @@ describe('process sandbox isolation (Linux, root)', () => {
     }
   });
 });
+
+/** A nodejs action in an isolated sandbox that tries TCP connections and reports which ones succeeded. */
+const CONNECT_PROBE = `function main(p) {
+  const net = require('net');
+  const attempt = (t) => new Promise((resolve) => {
+    const s = net.connect({ host: t.host, port: t.port, timeout: 1500 });
+    s.on('connect', () => { s.destroy(); resolve('open'); });
+    s.on('timeout', () => { s.destroy(); resolve('timeout'); });
+    s.on('error', (e) => resolve(e.code));
+  });
+  return Promise.all(p.targets.map(attempt)).then((r) => ({ results: r, api: process.env.__OW_API_HOST,
+    routes: require('fs').readFileSync('/proc/net/route', 'utf8').split('\\n').length - 2 }));
+}`;
+
+describe('process sandbox network (Linux, root, nftables)', () => {
+  const servers: import('node:net').Server[] = [];
+  afterAll(() => servers.forEach((s) => s.close()));
+  const listen = async (host: string) => {
+    const net = await import('node:net');
+    const server = net.createServer((c) => c.end('hello'));
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, host, r));
+    return (server.address() as import('node:net').AddressInfo).port;
+  };
+  const hostAddress = async () => {
+    const { networkInterfaces } = await import('node:os');
+    return Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+  };
+
+  async function connectFrom(
+    targets: { host: string; port: number }[],
+    env: Record<string, string>,
+    network?: 'api-only',
+  ) {
+    const h = sandboxHandle(
+      await isolated.create({
+        id: `n${randomUUID().slice(0, 8)}`,
+        family: 'nodejs',
+        memoryMB: 128,
+        concurrency: 1,
+        env,
+        ...(network ? { network } : {}),
+      }),
+    );
+    try {
+      await h.request('/init', {
+        value: { name: 'probe', main: 'main', code: CONNECT_PROBE, binary: false },
+      });
+      return (await h.request('/run', { value: { targets } })).body as {
+        results: string[];
+        api: string;
+        routes: number;
+      };
+    } finally {
+      await h.stop();
+    }
+  }
+
+  it.runIf(process.getuid?.() === 0)('has its own network', () => {
+    expect(isolated.isolation.network).toBe(true);
+  });
+
+  it.runIf(process.getuid?.() === 0)(
+    'reaches the Whirl API through its gateway, but no other service of the host',
+    async () => {
+      const apiPort = await listen('127.0.0.1');
+      const loopbackService = await listen('127.0.0.1');
+      const anyService = await listen('0.0.0.0');
+      const r = await connectFrom([], { __OW_API_HOST: `http://127.0.0.1:${apiPort}` });
+      const api = new URL(r.api);
+      expect(api.hostname).toMatch(/^10\.233\.\d+\.1$/);
+      const external = await hostAddress();
+      const probe = await connectFrom(
+        [
+          { host: api.hostname, port: Number(api.port) },
+          { host: api.hostname, port: anyService },
+          { host: '127.0.0.1', port: loopbackService },
+          { host: '127.0.0.1', port: 5432 },
+          ...(external === undefined ? [] : [{ host: external, port: anyService }]),
+        ],
+        { __OW_API_HOST: `http://127.0.0.1:${apiPort}` },
+      );
+      expect(probe.results[0]).toBe('open');
+      expect(probe.results.slice(1).every((x) => x !== 'open')).toBe(true);
+    },
+  );
+
+  it.runIf(process.getuid?.() === 0)('cannot reach a service of another sandbox', async () => {
+    const serverCode = `const net = require('net'); const srv = net.createServer((c) => c.end('x')); srv.listen(7777, '0.0.0.0');
+      function main() { const ips = Object.values(require('os').networkInterfaces()).flat().filter((i) => !i.internal && i.family === 'IPv4');
+      return { ip: ips[0] && ips[0].address }; }`;
+    const a = sandboxHandle(
+      await isolated.create({
+        id: `a${randomUUID().slice(0, 8)}`,
+        family: 'nodejs',
+        memoryMB: 128,
+        concurrency: 1,
+        env: {},
+      }),
+    );
+    try {
+      await a.request('/init', { value: { name: 'srv', main: 'main', code: serverCode, binary: false } });
+      const ip = ((await a.request('/run', { value: {} })).body as { ip: string }).ip;
+      expect(ip).toMatch(/^10\.233\./);
+      const probe = await connectFrom([{ host: ip, port: 7777 }], {});
+      expect(probe.results[0]).not.toBe('open');
+    } finally {
+      await a.stop();
+    }
+  });
+
+  it.runIf(process.getuid?.() === 0)('has a default route unless it is API-only', async () => {
+    expect((await connectFrom([], {})).routes).toBe(2);
+    expect((await connectFrom([], {}, 'api-only')).routes).toBe(1);
+  });
+});
