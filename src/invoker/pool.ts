@@ -129,8 +129,15 @@ export class ContainerPool {
   release(container: Container, discard: boolean): void {
     container.active--;
     container.lastUsed = Date.now();
-    if (discard || container.dead) void this.remove(container);
-    else this.drainQueue();
+    if (discard || container.dead) {
+      void this.remove(container);
+      return;
+    }
+    // Nothing an action started may keep running once no activation is in its container.
+    if (container.active === 0) {
+      container.sandbox.reap(() => container.active === 0).catch((err: unknown) => this.onError(err));
+    }
+    this.drainQueue();
   }
 
   private warm(req: ContainerRequest): Container | undefined {

@@ -39,6 +39,12 @@ export interface Sandbox {
   readonly exited: Promise<SandboxExit>;
   /** Stops the sandbox and everything it started; idempotent. */
   destroy(): Promise<void>;
+  /**
+   * Ends every process the action left running, keeping the runtime proxy: called when no activation is
+   * in the sandbox, so that nothing outlives its activation (backends that cannot, do nothing). `idle` is
+   * checked again right before killing: an activation that arrived meanwhile keeps its processes.
+   */
+  reap(idle: () => boolean): Promise<void>;
   /** Freezes an idle sandbox (optional: backends that cannot, do nothing). */
   pause(): Promise<void>;
   resume(): Promise<void>;

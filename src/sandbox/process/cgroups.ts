@@ -4,6 +4,7 @@
  * (unified) are both handled; which one is present is detected once.
  */
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 
@@ -22,6 +23,8 @@ export interface SandboxCgroup {
   freeze(frozen: boolean): void;
   /** SIGKILLs every process still in the group. */
   killAll(): void;
+  /** SIGKILLs every process in the group except `keep`, if `go()` still agrees once they are listed. */
+  killAllBut(keep: number, go: () => boolean): Promise<void>;
   remove(): Promise<void>;
 }
 
@@ -51,6 +54,14 @@ const read = (file: string) => {
 
 function pidsIn(dir: string): number[] {
   return read(join(dir, 'cgroup.procs')).split('\n').filter(Boolean).map(Number);
+}
+
+async function pidsInAsync(dir: string): Promise<number[]> {
+  try {
+    return (await readFile(join(dir, 'cgroup.procs'), 'utf8')).split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }
 
 function killPids(pids: number[]): void {
@@ -113,6 +124,10 @@ class V1 implements CgroupManager {
         killPids(pidsIn(dirs.freezer));
         tryWrite(join(dirs.freezer, 'freezer.state'), 'THAWED');
       },
+      killAllBut: async (keep, go) => {
+        const others = (await pidsInAsync(dirs.pids)).filter((p) => p !== keep);
+        if (others.length > 0 && go()) killPids(others);
+      },
       remove: async () => {
         for (const d of Object.values(dirs)) await removeDir(d);
       },
@@ -156,6 +171,10 @@ class V2 implements CgroupManager {
       freeze: (frozen) => write(join(dir, 'cgroup.freeze'), frozen ? 1 : 0),
       killAll: () => {
         if (!tryWrite(join(dir, 'cgroup.kill'), 1)) killPids(pidsIn(dir));
+      },
+      killAllBut: async (keep, go) => {
+        const others = (await pidsInAsync(dir)).filter((p) => p !== keep);
+        if (others.length > 0 && go()) killPids(others);
       },
       remove: () => removeDir(dir),
     };

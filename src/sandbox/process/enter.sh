@@ -7,11 +7,12 @@ set -eu
 # Join the cgroups first so that every later process, and its memory, is accounted. "0" means "this process".
 for cg in $WHIRL_CGROUPS; do echo 0 > "$cg/cgroup.procs"; done
 
-# With a network namespace: tell Whirl our pid as the host sees it (/proc is still the host's here) so that
-# it can plug a network link into this namespace, wait until it has (fd 4), then configure our side.
+# Tell Whirl our pid as the host sees it (/proc is still the host's here): this process becomes the runtime
+# proxy, the one process of the sandbox that must outlive every activation. With a network namespace,
+# Whirl then plugs a network link into it; wait until it has (fd 4) and configure our side.
+read -r hostpid _ < /proc/self/stat
+echo "pid $hostpid" >&3
 if [ -n "${WHIRL_NET:-}" ]; then
-  read -r hostpid _ < /proc/self/stat
-  echo "pid $hostpid" >&3
   read -r _ <&4
   printf '%s' "$WHIRL_NET" | ip -batch -
 fi

@@ -276,6 +276,8 @@ class ProcessSandbox implements Sandbox {
   private early: [OutputStream, Buffer][] = [];
   private destroying: Promise<void> | undefined;
   private hasExited = false;
+  /** The runtime proxy's pid as the host sees it (isolated sandboxes report it at start). */
+  private proxyPid: number | undefined;
 
   constructor(
     readonly id: string,
@@ -327,6 +329,7 @@ class ProcessSandbox implements Sandbox {
       pipe?.on('data', (chunk: Buffer) => {
         buffered += chunk.toString();
         const pid = /^pid (\d+)\n/m.exec(buffered);
+        if (pid !== null) this.proxyPid = Number(pid[1]);
         if (pid !== null && this.plugIn !== undefined) {
           buffered = buffered.replace(pid[0], '');
           // The sandbox waits on fd 4 until its network link exists.
@@ -362,6 +365,10 @@ class ProcessSandbox implements Sandbox {
       rmSync(this.dir, { recursive: true, force: true });
     })();
     return this.destroying;
+  }
+
+  async reap(idle: () => boolean): Promise<void> {
+    if (!this.hasExited && this.proxyPid !== undefined) await this.cgroup?.killAllBut(this.proxyPid, idle);
   }
 
   async pause(): Promise<void> {
