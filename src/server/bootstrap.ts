@@ -41,7 +41,8 @@ async function ensureNamespace(
   if (given !== undefined) {
     const c = checkKeyFlag(namespace === 'guest' ? '--guest-key' : '--system-key', given);
     const same = existing.find((i) => i.uuid === c.uuid);
-    if (same !== undefined && keyMatches(same, c.key)) return { key: given, created: false };
+    // Already in place: nothing to announce (the operator passed it, and it was printed when created).
+    if (same !== undefined && keyMatches(same, c.key)) return { created: false };
     await store.putIdentity(newIdentity(namespace, namespace, c.uuid, c.key));
     return { key: given, created: same === undefined };
   }

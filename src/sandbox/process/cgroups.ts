@@ -107,6 +107,9 @@ class V1 implements CgroupManager {
       freezer: this.dir('freezer', name),
     };
     for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
+    // Under CPU contention all sandboxes together weigh a quarter of a normal process against the platform's
+    // own processes, so that CPU-hungry actions cannot starve Whirl (and with it every other tenant).
+    tryWrite(join(this.dir('cpu'), 'cpu.shares'), 256);
     const bytes = limits.memoryMB * 1024 * 1024;
     write(join(dirs.memory, 'memory.limit_in_bytes'), bytes);
     // Present only with swap accounting; where it is, the sandbox gets no swap beyond its memory.
