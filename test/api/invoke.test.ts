@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SYSTEM_LIMITS } from '../../src/core/limits.js';
 import { startTestWhirl, type TestWhirl } from '../helpers/in-process.js';
 
 const A = '/api/v1/namespaces/_/actions';
@@ -341,5 +342,53 @@ describe('invoking actions', () => {
         `stdout: end ${i}`,
       ]);
     }
+  });
+
+  it('accepts and runs code padded up to the 48 MB limit', async () => {
+    const code = 'function main() { return { ok: true } }';
+    await create(w, 'padded', code + ' '.repeat(48 * 1024 * 1024 - code.length));
+    const r = await w.call('POST', `${A}/padded?blocking=true&result=true`);
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toEqual({ ok: true });
+  }, 60_000);
+
+  it('runs a zipped native executable, with its logs and without sentinels in them', async () => {
+    const { makeZip } = await import('../helpers/archive-writer.js');
+    const zip = makeZip([
+      {
+        name: 'exec',
+        data: '#!/bin/sh\necho "native says $1"\necho >&2 warn\necho \'{"zipped": true}\'\n',
+        mode: 0o755,
+      },
+    ]);
+    const r = await w.call('PUT', `${A}/natzip?overwrite=true`, {
+      exec: { kind: 'native', code: zip.toString('base64') },
+    });
+    expect(r.statusCode, r.body).toBe(200);
+    const a = (await w.call('POST', `${A}/natzip?blocking=true`, { x: 1 })).json();
+    expect(a.response.result).toEqual({ zipped: true });
+    expect(a.logs.some((l: string) => /stdout: native says \{"x":1\}$/.test(l))).toBe(true);
+    expect(a.logs.some((l: string) => /stderr: warn$/.test(l))).toBe(true);
+    expect(a.logs.join('\n')).not.toContain('XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX');
+  });
+});
+
+describe('the blocking wait', () => {
+  let w: TestWhirl;
+  beforeAll(async () => {
+    w = await startTestWhirl({ system: { ...DEFAULT_SYSTEM_LIMITS, maxBlockingWaitMs: 500 } });
+  });
+  afterAll(async () => w.cleanup());
+
+  it('answers 202 once the longest blocking wait runs out, even without a timeout parameter', async () => {
+    await create(
+      w,
+      'long',
+      'function main() { return new Promise((r) => setTimeout(() => r({ late: true }), 1500)) }',
+    );
+    const r = await w.call('POST', `${A}/long?blocking=true&result=true`);
+    expect(r.statusCode).toBe(202);
+    expect(r.json().activationId).toMatch(/^[0-9a-f]{32}$/);
+    expect((await record(w, r.json().activationId)).response.result).toEqual({ late: true });
   });
 });
