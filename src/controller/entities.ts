@@ -6,22 +6,32 @@
 import type { EntityDoc, EntityType } from '../core/entities.js';
 import type { EntityListOptions, Store, StoredEntity } from '../store/store.js';
 
-const MAX_CACHED = 50_000;
+const MAX_FOUND = 50_000;
+/** Misses are cached too (a web URL or a rule may name a missing entity often), in a smaller, separate map:
+ * a flood of random names evicts other misses, never the entities that exist. */
+const MAX_MISSING = 10_000;
 
 export class Entities {
-  private readonly cache = new Map<string, StoredEntity | null>();
+  private readonly found = new Map<string, StoredEntity>();
+  private readonly missing = new Set<string>();
+  /** Counts writes and invalidations: a read that raced one of them is not cached (it may be stale). */
+  private writes = 0;
   onWrite: ((namespace: string, path: string) => void) | undefined;
 
   constructor(readonly store: Store) {}
 
   async get(namespace: string, path: string): Promise<StoredEntity | undefined> {
     const key = `${namespace}/${path}`;
-    const hit = this.cache.get(key);
-    if (hit !== undefined) return hit ?? undefined;
-    const found = await this.store.getEntity(namespace, path);
-    if (this.cache.size >= MAX_CACHED) this.cache.clear();
-    this.cache.set(key, found ?? null);
-    return found;
+    const hit = this.found.get(key);
+    if (hit !== undefined) return hit;
+    if (this.missing.has(key)) return undefined;
+    const before = this.writes;
+    const entity = await this.store.getEntity(namespace, path);
+    if (before === this.writes) {
+      if (entity === undefined) makeRoom(this.missing, MAX_MISSING).add(key);
+      else makeRoom(this.found, MAX_FOUND).set(key, entity);
+    }
+    return entity;
   }
 
   async put(
@@ -56,11 +66,30 @@ export class Entities {
 
   /** Drops a cached entity (a write here or, in a cluster, elsewhere). */
   invalidate(namespace: string, path: string): void {
-    this.cache.delete(`${namespace}/${path}`);
+    this.writes++;
+    const key = `${namespace}/${path}`;
+    this.found.delete(key);
+    this.missing.delete(key);
+  }
+
+  /** Drops every cached entity (a cluster controller that may have missed invalidations). */
+  invalidateAll(): void {
+    this.writes++;
+    this.found.clear();
+    this.missing.clear();
   }
 
   private written(namespace: string, path: string): void {
     this.invalidate(namespace, path);
     this.onWrite?.(namespace, path);
   }
+}
+
+/** Drops a full cache's oldest entry (Maps and Sets keep insertion order). */
+function makeRoom<C extends Map<string, unknown> | Set<string>>(cache: C, max: number): C {
+  if (cache.size >= max) {
+    const oldest = cache.keys().next().value;
+    if (oldest !== undefined) cache.delete(oldest);
+  }
+  return cache;
 }
