@@ -218,3 +218,17 @@ try {
   await new Promise((r) => whirl.child.once('exit', r));
   rmSync(dataDir, { recursive: true, force: true });
 }
+
+// The sandbox backends side by side (process and docker: start, pause/resume, cold starts), in the same run.
+if (!process.argv.includes('--no-sandboxes')) {
+  execFileSync(process.execPath, [join(root, 'bench', 'sandboxes.mjs'), ...(quick ? ['--quick'] : [])], {
+    stdio: 'inherit',
+  });
+}
+
+// The cluster (controller + 1, 2, 3 invokers over PostgreSQL and NATS) against standalone, in the same run.
+if (!process.argv.includes('--no-cluster')) {
+  execFileSync(process.execPath, [join(root, 'bench', 'cluster.mjs'), ...(quick ? ['--quick'] : [])], {
+    stdio: 'inherit',
+  });
+}

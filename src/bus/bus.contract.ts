@@ -64,8 +64,62 @@ export function defineBusContract(name: string, create: () => Promise<MessageBus
       bus.subscribe<{ s: string }>(topic, (d) => a.push(d.data.s));
       bus.subscribe<{ s: string }>(topic, (d) => b.push(d.data.s));
       await new Promise((r) => setTimeout(r, 50));
-      await bus.publish(topic, { s: 'hi' });
+      await bus.publish(topic, { s: 'hi' }, { durable: false });
       await until(() => a.length === 1 && b.length === 1);
+    });
+
+    it('drops fan-out messages that nobody listens to', async () => {
+      await bus.publish(topic, { s: 'lost' }, { durable: false });
+      const got: string[] = [];
+      bus.subscribe<{ s: string }>(topic, (d) => got.push(d.data.s));
+      await new Promise((r) => setTimeout(r, 50));
+      await bus.publish(topic, { s: 'seen' }, { durable: false });
+      await until(() => got.length === 1);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(got).toEqual(['seen']);
+    });
+
+    it('delivers a released message again, flagged as redelivered', async () => {
+      const seen: { n: number; redelivered: boolean }[] = [];
+      bus.subscribe<{ n: number }>(
+        topic,
+        (d) => {
+          seen.push({ n: d.data.n, redelivered: d.redelivered });
+          if (d.redelivered) d.ack();
+          else d.release();
+        },
+        { durable: true },
+      );
+      await bus.publish(topic, { n: 7 });
+      await until(() => seen.length === 2);
+      expect(seen).toEqual([
+        { n: 7, redelivered: false },
+        { n: 7, redelivered: true },
+      ]);
+    });
+
+    it('delivers a message published twice with the same id once', async () => {
+      const got: number[] = [];
+      bus.subscribe<{ n: number }>(topic, (d) => (got.push(d.data.n), d.ack()), { durable: true });
+      await bus.publish(topic, { n: 1 }, { id: 'same' });
+      await bus.publish(topic, { n: 1 }, { id: 'same' });
+      await bus.publish(topic, { n: 2 }, { id: 'other' });
+      await until(() => got.length === 2);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(got.sort()).toEqual([1, 2]);
+    });
+
+    it('never hands work held by a live subscriber to another, however long it runs', async () => {
+      const a: Delivery<{ n: number }>[] = [];
+      const b: Delivery<{ n: number }>[] = [];
+      bus.subscribe<{ n: number }>(topic, (d) => a.push(d), { durable: true, maxInFlight: 1 });
+      await bus.publish(topic, { n: 1 });
+      await until(() => a.length === 1);
+      bus.subscribe<{ n: number }>(topic, (d) => b.push(d), { durable: true });
+      // Longer than the NATS backend's acknowledgement wait in its test set-up.
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(b.length).toBe(0);
+      a[0]!.ack();
     });
 
     it('drain waits for in-flight work and stops further deliveries', async () => {

@@ -11,6 +11,32 @@ export interface Delivery<T> {
   readonly redelivered: boolean;
   /** Acknowledge once the work is done; unacknowledged work may be delivered again. */
   ack(): void;
+  /**
+   * Hands the message back without doing it (for example while shutting down): it is delivered again,
+   * to this or another subscriber, with `redelivered` set. Only for durable topics.
+   */
+  release(): void;
+}
+
+export interface PublishOptions {
+  /**
+   * Durable (the default): kept until a subscriber acknowledges it. `false`: fan-out to whoever listens
+   * now (completions, health), dropped when nobody does.
+   */
+  durable?: boolean;
+  /** Publishing twice with the same id within a few minutes delivers once (safe retries). */
+  id?: string;
+}
+
+/** The message is bigger than the bus carries (NATS `max_payload`). */
+export class MessageTooLargeError extends Error {
+  constructor(
+    readonly size: number,
+    readonly max: number,
+  ) {
+    super(`message of ${size} bytes exceeds the bus limit of ${max} bytes`);
+    this.name = 'MessageTooLargeError';
+  }
 }
 
 export interface SubscribeOptions {
@@ -30,7 +56,7 @@ export interface Subscription {
 
 export interface MessageBus {
   /** Resolves once the message is safely held by the bus (durably, for durable topics). */
-  publish(topic: string, message: object): Promise<void>;
+  publish(topic: string, message: object, options?: PublishOptions): Promise<void>;
   subscribe<T>(
     topic: string,
     handler: (delivery: Delivery<T>) => void,

@@ -4,8 +4,8 @@
  * overall timeout per request, and a hook that sees every exchange (with the key masked) for `--verbose`.
  *
  * Non-2xx answers throw `WhirlApiError {status, error, code}`; failures to talk to the server at all
- * throw `WhirlConnectionError`. Entity collections share `EntityCollection`, so packages, triggers, rules
- * and APIs are a few lines each: subclass it (as `ActionsApi` does) and add a field to `WhirlClient`.
+ * throw `WhirlConnectionError`. Entity collections share `EntityCollection`: actions, packages, triggers,
+ * rules and published APIs each subclass it with their own verbs (invoke, fire, enable, route...).
  */
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
@@ -18,8 +18,18 @@ import type {
   ActivationResponseJson,
   ActivationSummary,
   ApiInfo,
+  ApiRouteInput,
+  ApiSummary,
+  BindingRef,
   Entity,
+  KeyValue,
   Limits,
+  Package,
+  PackagePut,
+  Rule,
+  RulePut,
+  Trigger,
+  TriggerPut,
 } from './types.js';
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -45,6 +55,10 @@ export interface RequestOptions {
   query?: Query | undefined;
   /** Sent as JSON. */
   body?: unknown;
+  /** Sent as is with this content type (instead of `body`), e.g. a YAML document. */
+  rawBody?: { text: string; contentType: string } | undefined;
+  /** Return the answer's text without parsing it (e.g. YAML). */
+  rawResponse?: boolean | undefined;
   headers?: Record<string, string> | undefined;
   timeoutMs?: number | undefined;
   /** Send the Authorization header (default true). */
@@ -131,6 +145,10 @@ export class WhirlClient {
   readonly apiversion: string;
   readonly namespace: string;
   readonly actions: ActionsApi;
+  readonly packages: PackagesApi;
+  readonly triggers: TriggersApi;
+  readonly rules: RulesApi;
+  readonly apis: ApisApi;
   readonly activations: ActivationsApi;
   readonly namespaces: NamespacesApi;
   private readonly agent: http.Agent;
@@ -146,6 +164,10 @@ export class WhirlClient {
       : new http.Agent({ keepAlive: true });
     this.authHeader = o.auth === undefined ? undefined : `Basic ${Buffer.from(o.auth).toString('base64')}`;
     this.actions = new ActionsApi(this, 'actions');
+    this.packages = new PackagesApi(this, 'packages', false);
+    this.triggers = new TriggersApi(this, 'triggers', false);
+    this.rules = new RulesApi(this, 'rules', false);
+    this.apis = new ApisApi(this);
     this.activations = new ActivationsApi(this);
     this.namespaces = new NamespacesApi(this);
   }
@@ -179,13 +201,14 @@ export class WhirlClient {
     const url = new URL(`${base}${path}`);
     for (const [k, v] of Object.entries(o.query ?? {}))
       if (v !== undefined) url.searchParams.set(k, String(v));
-    const body = o.body === undefined ? undefined : JSON.stringify(o.body);
+    const body = o.rawBody?.text ?? (o.body === undefined ? undefined : JSON.stringify(o.body));
+    const contentType = o.rawBody?.contentType ?? 'application/json';
     const headers: Record<string, string> = {
       accept: 'application/json',
       'user-agent': this.o.userAgent ?? 'whirl-cli',
       ...(body === undefined
         ? {}
-        : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }),
+        : { 'content-type': contentType, 'content-length': String(Buffer.byteLength(body)) }),
       ...o.headers,
     };
     if (o.auth !== false && this.authHeader !== undefined) headers.authorization = this.authHeader;
@@ -217,8 +240,13 @@ export class WhirlClient {
           exchange.responseHeaders = res.headers;
           exchange.responseBody = text;
           report();
+          const ok = (status >= 200 && status < 300) || o.accept?.(status, res.headers) === true;
+          if (ok && o.rawResponse === true) {
+            resolve({ status, headers: res.headers, body: text as T });
+            return;
+          }
           const parsed = parseBody(text, res.headers);
-          if ((status >= 200 && status < 300) || o.accept?.(status, res.headers) === true) {
+          if (ok) {
             resolve({ status, headers: res.headers, body: parsed as T });
             return;
           }
@@ -378,6 +406,137 @@ export class ActionsApi extends EntityCollection<Action, ActionPut> {
       typeof header === 'string' ? header : typeof fromBody === 'string' ? fromBody : undefined;
     return { status: res.status, activationId, body: res.body, pending: res.status === 202 };
   }
+}
+
+export class PackagesApi extends EntityCollection<Package, PackagePut> {
+  /** Creates (or with `overwrite`, updates) `binding` as a binding of the package `target`. */
+  async bind(
+    binding: string | EntityName,
+    target: BindingRef,
+    o: { parameters?: KeyValue[]; annotations?: KeyValue[]; overwrite?: boolean } = {},
+  ): Promise<Package> {
+    const body: PackagePut = { binding: { namespace: target.namespace, name: target.name } };
+    if (o.parameters !== undefined) body.parameters = o.parameters;
+    if (o.annotations !== undefined) body.annotations = o.annotations;
+    return this.put(binding, body, { overwrite: o.overwrite });
+  }
+
+  /** Deletes the package; `force` deletes the actions inside it too. */
+  async remove(name: string | EntityName, o: { force?: boolean } = {}): Promise<Package> {
+    return this.delete(name, { force: o.force === true ? true : undefined });
+  }
+}
+
+export interface FireOutcome {
+  /** 202: rules ran (see the trigger activation); 204: no active rule, nothing ran, no record. */
+  status: number;
+  activationId: string | undefined;
+}
+
+export class TriggersApi extends EntityCollection<Trigger, TriggerPut> {
+  /** Fires the trigger with `payload` (merged over the trigger's parameters). */
+  async fire(name: string | EntityName, payload: Record<string, unknown> = {}): Promise<FireOutcome> {
+    const res = await this.client.request<{ activationId?: unknown } | undefined>(
+      'POST',
+      this.entityPath(name),
+      { body: payload },
+    );
+    const id = res.body?.activationId;
+    return { status: res.status, activationId: typeof id === 'string' ? id : undefined };
+  }
+}
+
+export type RuleStatus = 'active' | 'inactive';
+
+export class RulesApi extends EntityCollection<Rule, RulePut> {
+  /** Enables (`active`) or disables (`inactive`) the rule; the same state again is a no-op. */
+  async setStatus(name: string | EntityName, status: RuleStatus): Promise<Rule> {
+    return (await this.client.request<Rule>('POST', this.entityPath(name), { body: { status } })).body;
+  }
+}
+
+/**
+ * Published APIs (Whirl's `/namespaces/{ns}/apis`, docs/api-gateway.md). An API is addressed by its base
+ * path (`/library`) or its name; `POST` adds a route, `PUT` imports an OpenAPI document, `GET` of one API
+ * exports it as OpenAPI, `DELETE` removes the API or some of its routes.
+ */
+export class ApisApi extends EntityCollection<ApiSummary, never> {
+  constructor(client: WhirlClient) {
+    super(client, 'apis', false);
+  }
+
+  /** `/library` → `apis/library`, `/` → `apis/`, a name → `apis/<name>`. */
+  protected override entityPath(basePathOrName: string | EntityName): string {
+    if (typeof basePathOrName !== 'string') throw new UsageError('an API is named by its base path or name');
+    const base = this.client.path('namespaces', this.client.namespace, 'apis');
+    if (!basePathOrName.startsWith('/')) return `${base}/${encodeURIComponent(basePathOrName)}`;
+    const segments = basePathOrName.split('/').filter((s) => s !== '');
+    return `${base}/${segments.map(encodeURIComponent).join('/')}`;
+  }
+
+  private get collectionPath(): string {
+    return this.client.path('namespaces', this.client.namespace, 'apis');
+  }
+
+  /** Every API of the namespace (paging through the list). */
+  async listAll(): Promise<ApiSummary[]> {
+    const out: ApiSummary[] = [];
+    const page = 200;
+    for (let skip = 0; ; skip += page) {
+      const items = await this.list({ limit: page, skip });
+      out.push(...items);
+      if (items.length < page) return out;
+    }
+  }
+
+  /** The API with this base path or name (from the list); a 404 WhirlApiError when there is none. */
+  override async get(basePathOrName: string | EntityName): Promise<ApiSummary> {
+    if (typeof basePathOrName !== 'string') throw new UsageError('an API is named by its base path or name');
+    const wanted = basePathOrName.startsWith('/') ? normalizeBasePath(basePathOrName) : undefined;
+    const all = await this.listAll();
+    const found =
+      all.find((a) => wanted !== undefined && a.basePath === wanted) ??
+      all.find((a) => a.name === basePathOrName);
+    if (found === undefined) {
+      throw new WhirlApiError(404, `API '${basePathOrName}' does not exist.`, undefined, undefined, 'GET');
+    }
+    return found;
+  }
+
+  /** Adds one route (replacing the same method on the same path), creating the API if needed. */
+  async addRoute(route: ApiRouteInput): Promise<ApiSummary> {
+    return (await this.client.request<ApiSummary>('POST', this.collectionPath, { body: route })).body;
+  }
+
+  /** Creates the API an OpenAPI document (JSON or YAML text) describes; `overwrite` replaces one. */
+  async importDocument(text: string, o: { yaml?: boolean; overwrite?: boolean } = {}): Promise<ApiSummary> {
+    const contentType = o.yaml === true ? 'application/yaml' : 'application/json';
+    const res = await this.client.request<ApiSummary>('PUT', this.collectionPath, {
+      rawBody: { text, contentType },
+      query: { overwrite: o.overwrite === true ? true : undefined },
+    });
+    return res.body;
+  }
+
+  /** The API as an OpenAPI document: JSON text, or YAML text. */
+  async exportDocument(basePathOrName: string, format: 'json' | 'yaml' = 'json'): Promise<string> {
+    const res = await this.client.request<string>('GET', this.entityPath(basePathOrName), {
+      query: { format },
+      rawResponse: true,
+    });
+    return res.body;
+  }
+
+  /** Deletes the API, or its routes on `path` (and `method`); answers with what was removed. */
+  async remove(basePathOrName: string, path?: string, method?: string): Promise<ApiSummary> {
+    return this.delete(basePathOrName, { path, method: method?.toLowerCase() });
+  }
+}
+
+/** `/library/` → `/library`; `/` stays. */
+export function normalizeBasePath(path: string): string {
+  const segments = path.split('/').filter((s) => s !== '');
+  return `/${segments.join('/')}`;
 }
 
 export interface ActivationListOptions extends ListOptions {

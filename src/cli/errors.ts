@@ -91,8 +91,26 @@ export function connectionHints(err: WhirlConnectionError, apihost: string | und
   return [`Check the API host (${host}) with 'whirl property get --apihost'.`];
 }
 
+/** Hints for 400s whose message names what is missing or wrong. */
+function badRequestHints(message: string): string[] {
+  const trigger = /^trigger \/[^/]+\/(\S+) does not exist/.exec(message);
+  if (trigger) return [`Create the trigger first: 'whirl trigger create ${trigger[1]}'.`];
+  if (/^action \S+ does not exist/.test(message))
+    return [`Check the action's name with 'whirl action list' (or 'whirl action list PACKAGE').`];
+  if (message === 'Binding references a package that does not exist.')
+    return [`'whirl package list /NAMESPACE' shows the shared packages of a namespace.`];
+  if (message === 'Cannot bind to another package binding.')
+    return [`Bind to the package the binding points to: 'whirl package get BINDING binding' shows it.`];
+  if (/^Package name '.*' is reserved\./.test(message)) return ['Pick another name for the package.'];
+  if (message === 'Feed name is not valid')
+    return [`Name the feed action fully, e.g. --feed /whisk.system/alarms/alarm.`];
+  return [];
+}
+
 export function apiHints(err: WhirlApiError, c: FailureContext): string[] {
   switch (err.status) {
+    case 400:
+      return badRequestHints(err.error);
     case 401:
       return [
         `Check the key with 'whirl property get --auth' or set it with 'whirl property set --auth UUID:KEY'` +
@@ -106,6 +124,9 @@ export function apiHints(err: WhirlApiError, c: FailureContext): string[] {
       if (c.noun === 'activation') {
         return [`Records appear when an activation ends; 'whirl activation list' shows recent ones.`];
       }
+      if (err.error === 'Only rules with existing triggers can be activated') {
+        return [`The rule's trigger is gone: re-create it, or delete the rule with 'whirl rule delete'.`];
+      }
       return [`Run 'whirl ${c.noun} list' to see what exists.`];
     case 409:
       if (err.error === 'resource already exists') return [`Use 'whirl ${c.noun} update' to change it.`];
@@ -113,6 +134,8 @@ export function apiHints(err: WhirlApiError, c: FailureContext): string[] {
         return ['It was changed at the same moment; try again.'];
       if (/not in this collection/i.test(err.error))
         return ['Another kind of entity (e.g. a package) already has this name.'];
+      if (/^Package not empty/.test(err.error))
+        return [`Delete its actions first, or add --force to delete them with it.`];
       return [];
     case 413:
       return [

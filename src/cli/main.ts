@@ -8,8 +8,15 @@ type Command = (argv: string[]) => Promise<number | void>;
 
 const commands: Record<string, () => Promise<Command>> = {
   standalone: async () => (await import('../server/standalone.js')).runStandalone,
+  controller: async () => (await import('../server/controller.js')).runController,
+  invoker: async () => (await import('../server/invoker.js')).runInvoker,
   admin: async () => (await import('../server/admin.js')).runAdmin,
+  runtimes: async () => (await import('../server/runtimes.js')).runRuntimes,
   action: async () => (await import('./commands/action.js')).actionCommand,
+  package: async () => (await import('./commands/package.js')).packageCommand,
+  trigger: async () => (await import('./commands/trigger.js')).triggerCommand,
+  rule: async () => (await import('./commands/rule.js')).ruleCommand,
+  api: async () => (await import('./commands/api.js')).apiCommand,
   activation: async () => (await import('./commands/activation.js')).activationCommand,
   namespace: async () => (await import('./commands/namespace.js')).namespaceCommand,
   list: async () => (await import('./commands/list.js')).listCommand,

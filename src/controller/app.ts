@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Messages, WhirlError } from '../core/errors.js';
+import { MAX_JSON_DEPTH, withinDepth } from '../core/json.js';
 import type { SystemLimits } from '../core/limits.js';
 import type { IsolationReport } from '../sandbox/sandbox.js';
 import type { ActivationReader } from './activation-reader.js';
@@ -13,10 +14,17 @@ import type { Entities } from './entities.js';
 import type { Caller, Identities } from './identities.js';
 import type { Invocations } from './invocations.js';
 import type { Throttles } from './throttles.js';
+import type { ActivationWriter } from '../store/activation-writer.js';
+import type { TriggerListener } from '../events/fire.js';
+import type { CompositionSupport } from './compositions/index.js';
 import { actionRoutes } from './routes/actions.js';
+import { packageRoutes } from './routes/packages.js';
+import { ruleRoutes } from './routes/rules.js';
+import { triggerRoutes } from './routes/triggers.js';
 import { activationRoutes } from './routes/activations.js';
 import { infoRoutes } from './routes/info.js';
 import { namespaceRoutes } from './routes/namespaces.js';
+import { webRoutes } from './web/index.js';
 
 export interface ControllerDeps {
   entities: Entities;
@@ -27,6 +35,12 @@ export interface ControllerDeps {
   system: SystemLimits;
   /** What `GET /api/v1` reports about the deployment. */
   info: { version: string; sandbox: string; isolation: IsolationReport; mode: 'standalone' | 'cluster' };
+  /** Writes the records the controller makes itself: trigger activations, sequences, conductors. */
+  activationWriter?: ActivationWriter;
+  /** Sequences and conductor actions (controller/compositions); without it, sequences are refused. */
+  compositions?: CompositionSupport;
+  /** Told when a trigger is deleted, so that feed providers stop firing it (events/). */
+  triggerListeners?: TriggerListener[];
   /** Route sets added by other modules (packages, triggers, web actions ...). */
   plugins?: ((app: FastifyInstance, deps: ControllerDeps) => void)[];
   logger?: boolean;
@@ -59,6 +73,14 @@ export function buildApp(deps: ControllerDeps): FastifyInstance {
     bodyLimit: BODY_LIMIT,
     // Names may contain spaces and `&`; keep the router out of the way of long entity paths.
     routerOptions: { maxParamLength: 2048 },
+    // Errors the framework raises before routing (a URL with broken %-escapes, ...) get the envelope too.
+    frameworkErrors: (err, req, reply) => {
+      const bad =
+        err.code === 'FST_ERR_BAD_URL'
+          ? new WhirlError(400, `The request URL is not valid: ${req.url}`)
+          : err;
+      void sendError(req, reply, bad);
+    },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomBytes(16).toString('hex');
@@ -81,11 +103,19 @@ export function buildApp(deps: ControllerDeps): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body: Buffer, done) => {
     if (body.length === 0) return done(null, undefined);
+    let value: unknown;
     try {
-      done(null, JSON.parse(body.toString('utf8')));
+      value = JSON.parse(body.toString('utf8'));
     } catch (err) {
-      done(new WhirlError(400, Messages.malformed((err as Error).message)), undefined);
+      return done(new WhirlError(400, Messages.malformed((err as Error).message)), undefined);
     }
+    if (!withinDepth(value)) {
+      return done(
+        new WhirlError(400, Messages.malformed(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`)),
+        undefined,
+      );
+    }
+    done(null, value);
   });
 
   app.setErrorHandler((err, req, reply) => sendError(req, reply, err));
@@ -96,6 +126,10 @@ export function buildApp(deps: ControllerDeps): FastifyInstance {
   namespaceRoutes(app, deps);
   actionRoutes(app, deps);
   activationRoutes(app, deps);
+  packageRoutes(app, deps);
+  triggerRoutes(app, deps);
+  ruleRoutes(app, deps);
+  webRoutes(app, deps);
   for (const plugin of deps.plugins ?? []) plugin(app, deps);
   return app;
 }
@@ -152,6 +186,7 @@ export function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown
   }
   return reply
     .code(status)
+    .header('x-request-id', req.id)
     .headers(headers)
     .header('content-type', 'application/json')
     .send({ error: message, code: req.id });

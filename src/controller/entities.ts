@@ -16,7 +16,8 @@ export class Entities {
   private readonly missing = new Set<string>();
   /** Counts writes and invalidations: a read that raced one of them is not cached (it may be stale). */
   private writes = 0;
-  onWrite: ((namespace: string, path: string) => void) | undefined;
+  /** Awaited before a write returns, so that other controllers know of it before the client does. */
+  onWrite: ((namespace: string, path: string) => Promise<void> | void) | undefined;
 
   constructor(readonly store: Store) {}
 
@@ -44,7 +45,7 @@ export class Entities {
     try {
       return await this.store.putEntity(namespace, path, type, doc, expectedRev);
     } finally {
-      this.written(namespace, path);
+      await this.written(namespace, path);
     }
   }
 
@@ -52,7 +53,7 @@ export class Entities {
     try {
       return await this.store.deleteEntity(namespace, path, expectedRev);
     } finally {
-      this.written(namespace, path);
+      await this.written(namespace, path);
     }
   }
 
@@ -79,9 +80,9 @@ export class Entities {
     this.missing.clear();
   }
 
-  private written(namespace: string, path: string): void {
+  private async written(namespace: string, path: string): Promise<void> {
     this.invalidate(namespace, path);
-    this.onWrite?.(namespace, path);
+    await this.onWrite?.(namespace, path);
   }
 }
 

@@ -23,6 +23,8 @@ const MAX_CACHED = 10_000;
 export class Identities {
   private readonly identities = new Map<string, Identity>();
   private readonly limits = new Map<string, EffectiveLimits>();
+  /** Namespace → the identity that owns it (web actions run as their owner); null when none. */
+  private readonly owners = new Map<string, Caller | null>();
   private marker: number | undefined;
   private lastCheck = 0;
 
@@ -70,10 +72,36 @@ export class Identities {
     return l;
   }
 
+  /**
+   * The namespace's owner, for requests that run as the namespace without presenting its key (web actions,
+   * API gateway routes): its first unblocked identity. Keys are stored hashed, so `authKey` is empty.
+   */
+  async ownerOf(namespace: string): Promise<Caller | undefined> {
+    await this.refreshIfChanged();
+    let owner = this.owners.get(namespace);
+    if (owner === undefined) {
+      const identity = (await this.store.listIdentities({ namespace })).find((i) => i.blocked !== true);
+      owner =
+        identity === undefined
+          ? null
+          : {
+              subject: identity.subject,
+              namespace,
+              uuid: identity.uuid,
+              authKey: '',
+              limits: await this.limitsOf(namespace),
+            };
+      if (this.owners.size >= MAX_CACHED) this.owners.clear();
+      this.owners.set(namespace, owner);
+    }
+    return owner ?? undefined;
+  }
+
   /** Forgets everything cached (after a local write to identities or limits). */
   invalidate(): void {
     this.identities.clear();
     this.limits.clear();
+    this.owners.clear();
   }
 
   private async refreshIfChanged(): Promise<void> {

@@ -41,6 +41,14 @@ export class Invocations {
   private readonly inFlight = new Map<string, string>();
   private readonly perNamespace = new Map<string, number>();
   private subscription: Subscription | undefined;
+  /** Told of every completion that reaches this controller (cluster: load balancer, health, caches). */
+  readonly completionListeners: ((c: CompletionMessage) => void)[] = [];
+  /**
+   * Where to read a record that was too big for the bus (cluster: the store, once the invoker wrote it).
+   * Without it, such a waiter gets no record (202).
+   */
+  recordSource:
+    ((namespace: string, activationId: string) => Promise<ActivationRecord | undefined>) | undefined;
 
   constructor(
     private readonly bus: MessageBus,
@@ -61,6 +69,17 @@ export class Invocations {
     return this.perNamespace.get(namespace) ?? 0;
   }
 
+  /** In-flight counts of every namespace with activations in flight (shared with other controllers). */
+  inFlightCounts(): ReadonlyMap<string, number> {
+    return this.perNamespace;
+  }
+
+  /** Gives up on an activation whose completion never came (its invoker died): frees its count. */
+  expire(activationId: string): void {
+    this.untrack(activationId);
+    this.waiters.get(activationId)?.resolve(undefined);
+  }
+
   /** The arguments for the action: defined parameters below the payload; `final` ones may not be overridden. */
   static arguments(action: ResolvedAction, payload: Record<string, unknown>): Record<string, unknown> {
     if (isTruthy(getAnnotation(action.doc.annotations, 'final'))) {
@@ -79,8 +98,11 @@ export class Invocations {
       user: {
         namespace: caller.namespace,
         subject: caller.subject,
-        // A missing annotation means "yes" for actions created before the annotation existed.
-        ...(provideKey === undefined || isTruthy(provideKey) ? { apiKey: caller.authKey } : {}),
+        // A missing annotation means "yes" for actions created before the annotation existed. An owner
+        // acting without its key (web actions) has none to give.
+        ...((provideKey === undefined || isTruthy(provideKey)) && caller.authKey !== ''
+          ? { apiKey: caller.authKey }
+          : {}),
       },
       actionPath: action.path,
       rev: action.rev,
@@ -137,7 +159,15 @@ export class Invocations {
 
   private completed(c: CompletionMessage): void {
     this.untrack(c.activationId);
-    this.waiters.get(c.activationId)?.resolve(c.record);
+    for (const l of this.completionListeners) l(c);
+    const waiter = this.waiters.get(c.activationId);
+    if (waiter === undefined) return;
+    if (c.record !== undefined || this.recordSource === undefined) waiter.resolve(c.record);
+    else
+      this.recordSource(c.namespace, c.activationId).then(
+        (r) => waiter.resolve(r),
+        () => waiter.resolve(undefined),
+      );
   }
 
   /** Stops listening once no caller waits any more (bounded by the longest wait). */

@@ -118,4 +118,6 @@ export const ActivationMessages = {
   logFailure: 'There was an issue while collecting your logs. Data might be missing.',
   logWarningDeveloperError: 'The action did not initialize or run as expected. Log data might be missing.',
   actionRemoved: 'Action could not be found or may have been deleted.',
+  interrupted: (invoker: string) =>
+    `The activation was interrupted: invoker '${invoker}' stopped while running it. It was not run again because the action is not annotated 'retry-safe'.`,
 } as const;

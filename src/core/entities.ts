@@ -72,9 +72,37 @@ export interface RuleDoc extends EntityCommon {
   action: { path: string; name: string };
 }
 
-export type EntityType = 'action' | 'package' | 'trigger' | 'rule';
+/** How an API gateway route renders the action's result: the web action extension it uses. */
+export type ApiResponseType = 'http' | 'json' | 'html' | 'text' | 'svg';
 
-export type EntityDoc = ActionDoc | PackageDoc | TriggerDoc | RuleDoc;
+/** One operation of a published API: `method` on `path` (relative to the API's base path) runs `action`. */
+export interface ApiRoute {
+  /** `/books/{id}`: literal segments and `{param}` placeholders. */
+  path: string;
+  /** Upper-case HTTP method. */
+  method: string;
+  /** The action as the API's author named it (a binding path is resolved on each request). */
+  action: { namespace: string; package?: string; name: string };
+  responseType: ApiResponseType;
+  /** OpenAPI operation fields kept from an imported document (summary, parameters, ...), for export. */
+  operation?: Record<string, unknown>;
+}
+
+/**
+ * A published API (web/gateway module): routes under one base path of a namespace. Stored as an entity of
+ * type `api` at the path equal to its base path (`/books`); a base path starts with `/`, which no other
+ * entity path can, so APIs never collide with actions, packages, triggers or rules.
+ */
+export interface ApiDoc extends EntityCommon {
+  basePath: string;
+  routes: ApiRoute[];
+  /** Top-level OpenAPI fields kept from an imported document (info, definitions, ...), for export. */
+  spec?: Record<string, unknown>;
+}
+
+export type EntityType = 'action' | 'package' | 'trigger' | 'rule' | 'api';
+
+export type EntityDoc = ActionDoc | PackageDoc | TriggerDoc | RuleDoc | ApiDoc;
 
 export function getAnnotation(annotations: readonly KeyValue[] | undefined, key: string): unknown {
   if (annotations === undefined) return undefined;

@@ -18,7 +18,13 @@ export interface ActivationMessage {
   /** Where the action lives (`ns` or `ns/pkg`) and its revision in the store. */
   actionPath: string;
   rev: number;
+  /**
+   * The action at `rev`. Over a network bus its code is left out (`codeInStore`): invokers fetch it from
+   * the store once per revision and cache it, so 48 MB of code never travels with each activation. In
+   * one process the whole document is passed by reference.
+   */
   action: ActionDoc;
+  codeInStore?: boolean;
   /** Arguments after merging package < binding < action < payload. */
   args: unknown;
   /** Extra annotations for the record (`binding`, `causedBy`, ...). */
@@ -35,6 +41,14 @@ export interface ActivationMessage {
 /** An invoker's answer once the activation has ended (successfully or not). */
 export interface CompletionMessage {
   activationId: string;
-  record: ActivationRecord;
+  /** The invoking namespace (owner of the record). */
+  namespace: string;
+  /** Absent when the record was too big for the bus: it is in the store already, read it there. */
+  record?: ActivationRecord;
   invoker: string;
+  /**
+   * The activation was cut short by the death of another invoker (not this one's fault, so it does not
+   * count against this invoker's health).
+   */
+  interrupted?: boolean;
 }

@@ -143,12 +143,18 @@ export class Container {
     }
   }
 
-  /** True when the sandbox died of its memory limit (waits briefly for the exit to be known). */
+  /**
+   * True when the sandbox died of its memory limit (waits briefly for the exit to be known). Only asked
+   * after the connection failed; a process sandbox knows at once, a docker one once the daemon has seen
+   * the exit, which takes a second or more on a loaded machine.
+   */
   private async oomKilled(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
     const exit = await Promise.race([
       this.sandbox.exited,
-      new Promise<undefined>((r) => setTimeout(() => r(undefined), 500)),
+      new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), 5000))),
     ]);
+    clearTimeout(timer);
     return exit?.oomKilled ?? false;
   }
 

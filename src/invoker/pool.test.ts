@@ -63,7 +63,7 @@ describe('ContainerPool', () => {
     expect(p.stats.stems).toBe(1);
     const lease = await p.acquire(req('guest|/guest/a'));
     expect(lease.start).toBe('prewarm');
-    for (let i = 0; i < 100 && p.stats.stems < 1; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 500 && p.stats.stems < 1; i++) await new Promise((r) => setTimeout(r, 20));
     expect(p.stats.stems).toBe(1);
     const small = await p.acquire(req('guest|/guest/b', { memoryMB: 128 }));
     expect(small.start).toBe('cold');
@@ -110,7 +110,7 @@ describe('ContainerPool', () => {
     const a = await p.acquire(req('ns|/ns/a'));
     a.container.initialized = true;
     p.release(a.container, false);
-    for (let i = 0; i < 40 && !a.container.dead; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && !a.container.dead; i++) await new Promise((r) => setTimeout(r, 100));
     expect(a.container.dead).toBe(true);
     expect(p.stats.usedMB).toBe(0);
     await p.close();
@@ -134,7 +134,7 @@ describe('ContainerPool', () => {
     p.release(a.container, false);
     // The sandbox dies behind the pool's back (a crash, an OOM kill, an operator's kill).
     await a.container.sandbox.destroy();
-    for (let i = 0; i < 50 && p.stats.usedMB > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 500 && p.stats.usedMB > 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(p.stats.usedMB).toBe(0);
     expect(p.stats.containers).toBe(0);
     await p.close();
@@ -145,7 +145,7 @@ describe('ContainerPool', () => {
     const a = await p.acquire(req('ns|/ns/a'));
     a.container.initialized = true;
     p.release(a.container, false);
-    for (let i = 0; i < 30 && !a.container.paused; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && !a.container.paused; i++) await new Promise((r) => setTimeout(r, 100));
     expect(a.container.paused).toBe(factory.isolation.cgroups);
     const again = await p.acquire(req('ns|/ns/a'));
     expect(again.container).toBe(a.container);

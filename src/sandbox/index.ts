@@ -2,6 +2,7 @@
  * The front door to sandbox backends: composition roots (standalone, invoker) ask for a backend by name
  * and get a SandboxFactory; nothing else knows which one runs.
  */
+import { DockerSandboxFactory } from './docker/index.js';
 import { ProcessSandboxFactory } from './process/index.js';
 import type { SandboxFactory } from './sandbox.js';
 
@@ -18,20 +19,15 @@ export interface SandboxOptions {
    * name are removed at start-up.
    */
   instance: string;
-  /** Run without isolation (process backend; development only). */
-  insecure?: boolean;
+  /** Start-up progress worth telling the operator (docker backend: runtime images being built). */
+  log?: (line: string) => void;
 }
 
 export async function openSandboxes(o: SandboxOptions): Promise<SandboxFactory> {
   switch (o.backend) {
     case 'process':
-      return ProcessSandboxFactory.open({
-        runDir: o.runDir,
-        instance: o.instance,
-        isolation: o.insecure === true ? 'off' : 'auto',
-      });
+      return ProcessSandboxFactory.open({ runDir: o.runDir, instance: o.instance });
     case 'docker':
-      // TODO(#7): the docker backend.
-      throw new Error('the docker sandbox backend is not available yet (issue #7); use --sandbox process');
+      return DockerSandboxFactory.open({ instance: o.instance, ...(o.log ? { log: o.log } : {}) });
   }
 }

@@ -10,6 +10,7 @@ import {
   defineProtocolCases,
   SENTINEL,
   type ProxyHandle,
+  type ProtocolCaseOptions,
   type ProxyKind,
 } from '../runtimes/protocol.cases.js';
 import type { Sandbox, SandboxFactory } from './sandbox.js';
@@ -89,7 +90,12 @@ export function sandboxHandle(sandbox: Sandbox): ProxyHandle {
   };
 }
 
-export function defineSandboxContract(name: string, factory: () => SandboxFactory): void {
+export function defineSandboxContract(
+  name: string,
+  factory: () => SandboxFactory,
+  /** Passed to the protocol cases, e.g. `{ concurrent: true }` for backends with slow starts. */
+  options: ProtocolCaseOptions = {},
+): void {
   const launch = async (kind: ProxyKind, env: Record<string, string> = {}) =>
     sandboxHandle(
       // 512 MB: one case sends a 64 MB /init (a 48 MB zip in base64), which a proxy holds a few times over.
@@ -102,7 +108,7 @@ export function defineSandboxContract(name: string, factory: () => SandboxFactor
       }),
     );
 
-  defineProtocolCases(`${name} sandbox`, launch);
+  defineProtocolCases(`${name} sandbox`, launch, options);
 
   describe(`Sandbox contract: ${name}`, () => {
     it('reports its exit, and destroy is idempotent and final', async () => {

@@ -10,7 +10,8 @@
  *              [--allowedKinds K...] [--storeActivations true|false] [--min|maxAction{Memory,Logs,Timeout,Concurrency} N]
  *   limits get NAMESPACE
  *   limits delete NAMESPACE
- * All take --data-dir DIR (default $WHIRL_DATA_DIR or ~/.whirl).
+ * All take --data-dir DIR (default $WHIRL_DATA_DIR or ~/.whirl), or, for a cluster, --database-url URL
+ * [--database-schema S] (default $WHIRL_DATABASE_URL, $WHIRL_DATABASE_SCHEMA).
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -46,6 +47,8 @@ export const ADMIN_USAGE = `Usage: whirl admin <user|limits> <verb> ... [--data-
   limits delete NAMESPACE
 
 Keys are stored hashed: a key is shown once, when it is created.
+A cluster's keys and limits live in its PostgreSQL: pass --database-url URL [--database-schema S]
+(or set WHIRL_DATABASE_URL) instead of --data-dir; every controller notices within a second.
 `;
 
 interface Parsed {
@@ -85,7 +88,14 @@ function one(p: Parsed, ...names: string[]): string | undefined {
   return undefined;
 }
 
-function openStore(p: Parsed): SqliteStore {
+/** A cluster's PostgreSQL (`--database-url`, `WHIRL_DATABASE_URL`), else a standalone data directory. */
+async function openStore(p: Parsed): Promise<Store> {
+  const url = one(p, 'database-url') ?? process.env.WHIRL_DATABASE_URL;
+  if (url !== undefined && one(p, 'data-dir') === undefined) {
+    const { PostgresStore } = await import('../store/postgres/index.js');
+    const schema = one(p, 'database-schema') ?? process.env.WHIRL_DATABASE_SCHEMA;
+    return PostgresStore.open({ url, poolSize: 1, ...(schema === undefined ? {} : { schema }) });
+  }
   const dir = one(p, 'data-dir') ?? process.env.WHIRL_DATA_DIR ?? join(homedir(), '.whirl');
   const file = join(dir, 'whirl.db');
   if (!existsSync(file))
@@ -190,7 +200,7 @@ async function limits(store: Store, verb: string | undefined, p: Parsed): Promis
       const next: NamespaceLimits = { ...current };
       let changed = false;
       for (const [name, values] of p.options) {
-        if (name === 'data-dir') continue;
+        if (name === 'data-dir' || name === 'database-url' || name === 'database-schema') continue;
         if (name === 'allowedKinds') {
           for (const k of values)
             if (resolveKind(k) === undefined && k !== 'blackbox') throw new UsageError(`unknown kind '${k}'`);
@@ -241,7 +251,7 @@ export async function runAdmin(argv: string[]): Promise<number> {
   const p = parse(rest);
   if (group !== 'user' && group !== 'limits')
     throw new UsageError(`unknown admin command '${group}' (user, limits)`);
-  const store = openStore(p);
+  const store = await openStore(p);
   try {
     return group === 'user' ? await user(store, verb, p) : await limits(store, verb, p);
   } finally {

@@ -18,8 +18,12 @@ import { Identities } from '../controller/identities.js';
 import { Invocations } from '../controller/invocations.js';
 import { MemoryRateCounter, Throttles } from '../controller/throttles.js';
 import { Invoker } from '../invoker/invoker.js';
+import { installCatalog } from '../catalog/index.js';
+import { Compositions } from '../controller/compositions/index.js';
+import { AlarmsProvider, alarmRoutes } from '../events/alarms/index.js';
 import type { PrewarmConfig } from '../invoker/pool.js';
 import { openSandboxes, SANDBOX_BACKENDS, type SandboxBackend } from '../sandbox/index.js';
+import { checkTenancy } from './tenancy.js';
 import type { IsolationReport } from '../sandbox/sandbox.js';
 import { SingleInvokerBalancer } from '../scheduler/load-balancer.js';
 import { ActivationWriter } from '../store/activation-writer.js';
@@ -40,7 +44,7 @@ export interface StandaloneOptions {
   pauseGraceMs: number;
   prewarm: PrewarmConfig[];
   sandbox: SandboxBackend;
-  /** Run sandboxes without isolation (development only). */
+  /** Serve several tenants even where sandboxes cannot be isolated. */
   insecureSandbox: boolean;
   system: SystemLimits;
   writeWskprops: boolean;
@@ -52,6 +56,8 @@ export interface RunningStandalone {
   store: SqliteStore;
   invoker: Invoker;
   isolation: IsolationReport;
+  /** Things the operator must know (unisolated sandboxes, ...). */
+  warnings: string[];
   /** `uuid:key` of guest when it was created or given now. */
   guestKey?: string;
   stop(): Promise<void>;
@@ -93,13 +99,23 @@ function runDirFor(dataDir: string): { runDir: string; instance: string } {
 export async function startStandalone(o: StandaloneOptions): Promise<RunningStandalone> {
   const store = new SqliteStore(join(o.dataDir, 'whirl.db'));
   const boot = await bootstrapNamespaces(store, o.guestKey, o.systemKey);
+  try {
+    const catalog = await installCatalog(store, o.system);
+    if (catalog.installed.length > 0) log.info(`installed whisk.system/{${catalog.installed.join(',')}}`);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const { runDir, instance } = runDirFor(o.dataDir);
-  const sandboxes = await openSandboxes({
-    backend: o.sandbox,
-    runDir,
-    instance,
-    insecure: o.insecureSandbox,
-  });
+  const sandboxes = await openSandboxes({ backend: o.sandbox, runDir, instance, log: (l) => log.info(l) });
+  let tenancyWarnings: string[];
+  try {
+    tenancyWarnings = await checkTenancy(store, sandboxes.isolation, o.host, o.insecureSandbox);
+  } catch (err) {
+    await sandboxes.close();
+    await store.close();
+    throw err;
+  }
   const bus = new MemoryBus();
   const writer = new ActivationWriter(store, {
     onError: (err, pending) =>
@@ -110,6 +126,14 @@ export async function startStandalone(o: StandaloneOptions): Promise<RunningStan
   const throttles = new Throttles(new MemoryRateCounter(), (ns) => invocations.inFlightOf(ns));
   const identities = new Identities(store, o.system);
   const entities = new Entities(store);
+  const compositions = new Compositions({ entities, invocations, system: o.system, writer });
+  const alarms = new AlarmsProvider({
+    store,
+    identities,
+    entities,
+    fire: { entities, throttles, invocations, compositions, activationWriter: writer },
+    log,
+  });
   const app = buildApp({
     entities,
     identities,
@@ -118,6 +142,10 @@ export async function startStandalone(o: StandaloneOptions): Promise<RunningStan
     activations: new LocalActivationReader(store, writer),
     system: o.system,
     info: { version: VERSION, sandbox: sandboxes.name, isolation: sandboxes.isolation, mode: 'standalone' },
+    activationWriter: writer,
+    compositions,
+    triggerListeners: [alarms],
+    plugins: [alarmRoutes(alarms)],
   });
 
   // Listen first: actions learn the real port (`__OW_API_HOST`), even when the OS picked it. Requests that
@@ -144,16 +172,21 @@ export async function startStandalone(o: StandaloneOptions): Promise<RunningStan
     onError: (err) => log.error(`invoker: ${err instanceof Error ? err.message : String(err)}`),
   });
   await invoker.start();
+  await alarms.start();
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       // Order matters: stop taking requests, let blocking callers get their answers, finish running
       // activations, then write the last records and close the store.
+      await alarms.stop();
       app.draining = true;
       app.server.closeIdleConnections();
       await app.close();
+      // Compositions start no new component; those waiting on one end when the invocations stop waiting.
+      const compositionsDone = compositions.stop();
       await invocations.stop(5_000);
+      await compositionsDone;
       await invoker.stop();
       await sandboxes.close();
       await writer.close();
@@ -166,6 +199,7 @@ export async function startStandalone(o: StandaloneOptions): Promise<RunningStan
     store,
     invoker,
     isolation: sandboxes.isolation,
+    warnings: tenancyWarnings,
     ...(boot.guestKey === undefined ? {} : { guestKey: boot.guestKey }),
     stop,
   };
@@ -201,7 +235,7 @@ Options:
   --idle-timeout SECONDS  remove containers idle this long (default 600)
   --no-prewarm            start no stem cells
   --sandbox BACKEND       where actions run: process (default) or docker
-  --insecure-sandbox      run actions as plain processes, without isolation
+  --insecure-sandbox      serve several tenants even where sandboxes cannot be isolated
   --no-wskprops           do not write ~/.wskprops
 `;
 
@@ -234,10 +268,7 @@ export async function runStandalone(argv: string[]): Promise<void> {
 
   const running = await startStandalone(o);
   const isolation = running.isolation;
-  if (!isolation.isolated) {
-    log.warn("SANDBOXES ARE NOT ISOLATED: actions can read this machine's files and processes.");
-    for (const n of isolation.notes) log.warn(`  ${n}`);
-  }
+  for (const w of running.warnings) log.warn(w);
   log.info(`API host:  ${running.url}`);
   if (running.guestKey !== undefined) {
     log.info(`guest key: ${running.guestKey}`);

@@ -16,6 +16,8 @@ export interface ActivationWriterOptions {
 
 export class ActivationWriter {
   private pending = new Map<string, ActivationRecord>();
+  /** Callers waiting until a record is in the store (cluster invokers acknowledge work only then). */
+  private readonly waiting = new Map<string, (() => void)[]>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private failures = 0;
@@ -36,7 +38,10 @@ export class ActivationWriter {
     this.pending.set(record.activationId, record);
     if (this.pending.size > this.maxPending) {
       const oldest = this.pending.keys().next().value;
-      if (oldest !== undefined) this.pending.delete(oldest);
+      if (oldest !== undefined) {
+        this.pending.delete(oldest);
+        this.settle(oldest);
+      }
       this.options.onError?.(
         new Error('activation write queue overflow: dropped the oldest record'),
         this.pending.size,
@@ -49,6 +54,23 @@ export class ActivationWriter {
   get(namespace: string, activationId: string): ActivationRecord | undefined {
     const r = this.pending.get(activationId);
     return r !== undefined && r.namespace === namespace ? r : undefined;
+  }
+
+  /** Resolves once the record with this id is in the store (at once when none is pending). */
+  persisted(activationId: string): Promise<void> {
+    if (!this.pending.has(activationId)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const list = this.waiting.get(activationId);
+      if (list === undefined) this.waiting.set(activationId, [resolve]);
+      else list.push(resolve);
+    });
+  }
+
+  private settle(activationId: string): void {
+    const list = this.waiting.get(activationId);
+    if (list === undefined) return;
+    this.waiting.delete(activationId);
+    for (const resolve of list) resolve();
   }
 
   get size(): number {
@@ -94,7 +116,10 @@ export class ActivationWriter {
         return;
       }
       // Only drop what was written: records re-added meanwhile (same id) are idempotent anyway.
-      for (const r of batch) if (this.pending.get(r.activationId) === r) this.pending.delete(r.activationId);
+      for (const r of batch) {
+        if (this.pending.get(r.activationId) === r) this.pending.delete(r.activationId);
+        this.settle(r.activationId);
+      }
     }
   }
 

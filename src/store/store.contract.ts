@@ -7,7 +7,7 @@ import type { ActivationRecord } from '../core/activation.js';
 import { newActivationId } from '../core/activation.js';
 import type { ActionDoc } from '../core/entities.js';
 import { newIdentity } from '../core/identity.js';
-import type { Store } from './store.js';
+import type { ProviderRecordStore, Store } from './store.js';
 import { ConflictError } from './store.js';
 
 const action = (namespace: string, name: string, updated: number): ActionDoc => ({
@@ -104,6 +104,29 @@ export function defineStoreContract(name: string, create: () => Promise<Store>):
       expect(await store.countEntities('ns', 'action')).toBe(3);
     });
 
+    it('keeps API entities (path = base path, starting with /) apart from the other collections', async () => {
+      const api = {
+        namespace: 'ns',
+        name: 'Books',
+        version: '0.0.1',
+        publish: false,
+        annotations: [],
+        updated: 5,
+        basePath: '/v1/books',
+        routes: [],
+      };
+      await store.putEntity('ns', 'books', 'action', action('ns', 'books', 1), null);
+      expect(await store.putEntity('ns', '/v1/books', 'api', api, null)).toBe(1);
+      expect(await store.getEntity('ns', '/v1/books')).toMatchObject({ type: 'api', rev: 1, doc: api });
+      expect((await store.listEntities('ns', 'api', { skip: 0, limit: 10 })).map((d) => d.name)).toEqual([
+        'Books',
+      ]);
+      expect(await store.countEntities('ns', 'api')).toBe(1);
+      expect(await store.countEntities('ns', 'action')).toBe(1);
+      expect(await store.deleteEntity('ns', '/v1/books', 1)).toBe(true);
+      expect(await store.getEntity('ns', 'books')).toMatchObject({ type: 'action' });
+    });
+
     it('stores identities by uuid and lists them by namespace or subject', async () => {
       const a = newIdentity('alice', 'ns1', '11111111-1111-4111-8111-111111111111', 'k'.repeat(64));
       const b = newIdentity('bobby', 'ns1', '22222222-2222-4222-8222-222222222222', 'q'.repeat(64));
@@ -158,6 +181,51 @@ export function defineStoreContract(name: string, create: () => Promise<Store>):
         3000, 2000,
       ]);
       expect(await store.countActivations('ns', { name: 'a', since: 1500 })).toBe(1);
+    });
+  });
+}
+
+/** The behaviour of provider records (ProviderRecordStore), for backends that keep them. */
+export function defineProviderRecordsContract(
+  name: string,
+  create: () => Promise<ProviderRecordStore & { close(): Promise<void> }>,
+): void {
+  describe(`ProviderRecordStore contract: ${name}`, () => {
+    let store: ProviderRecordStore & { close(): Promise<void> };
+    beforeEach(async () => {
+      store = await create();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('keeps provider records per provider and key: create, replace, list in key order, delete', async () => {
+      expect(await store.getProviderRecord('alarms', 'ns/t')).toBeUndefined();
+      await store.putProviderRecord({
+        provider: 'alarms',
+        key: 'ns/t',
+        doc: { cron: '* * * * *' },
+        updated: 1,
+      });
+      await store.putProviderRecord({ provider: 'alarms', key: 'a/b', doc: { n: 1 }, updated: 2 });
+      await store.putProviderRecord({ provider: 'other', key: 'ns/t', doc: { x: true }, updated: 3 });
+      await store.putProviderRecord({
+        provider: 'alarms',
+        key: 'ns/t',
+        doc: { cron: '0 * * * *' },
+        updated: 4,
+      });
+      expect(await store.getProviderRecord('alarms', 'ns/t')).toEqual({
+        provider: 'alarms',
+        key: 'ns/t',
+        doc: { cron: '0 * * * *' },
+        updated: 4,
+      });
+      expect((await store.listProviderRecords('alarms')).map((r) => r.key)).toEqual(['a/b', 'ns/t']);
+      expect(await store.deleteProviderRecord('alarms', 'ns/t')).toBe(true);
+      expect(await store.deleteProviderRecord('alarms', 'ns/t')).toBe(false);
+      expect((await store.listProviderRecords('alarms')).map((r) => r.key)).toEqual(['a/b']);
+      expect(await store.getProviderRecord('other', 'ns/t')).toMatchObject({ doc: { x: true } });
     });
   });
 }

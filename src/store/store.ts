@@ -42,6 +42,34 @@ export interface ActivationQuery extends ListOptions {
   upto?: number;
 }
 
+/**
+ * State that a platform service keeps for itself, one JSON document per key: the alarms feed provider keeps
+ * one schedule per trigger (`provider: 'alarms'`, `key: 'ns/trigger'`). Not an entity: users never see it.
+ */
+export interface ProviderRecord {
+  /** The service that owns the record (`alarms`). */
+  provider: string;
+  key: string;
+  doc: Record<string, unknown>;
+  /** Epoch ms of the last write. */
+  updated: number;
+}
+
+/**
+ * The store of provider records. Kept beside Store (not in it) so that a backend can add it on its own
+ * schedule; every backend that serves the alarms provider implements both, and passes
+ * defineProviderRecordsContract.
+ */
+export interface ProviderRecordStore {
+  /** Creates or replaces the record at (provider, key). */
+  putProviderRecord(record: ProviderRecord): Promise<void>;
+  getProviderRecord(provider: string, key: string): Promise<ProviderRecord | undefined>;
+  /** False when there was no such record. */
+  deleteProviderRecord(provider: string, key: string): Promise<boolean>;
+  /** Every record of one provider, in key order (providers load their state at start-up). */
+  listProviderRecords(provider: string): Promise<ProviderRecord[]>;
+}
+
 export interface Store {
   /** The entity at `path` (`name` or `pkg/name`) in `namespace`, whatever its type. */
   getEntity(namespace: string, path: string): Promise<StoredEntity | undefined>;

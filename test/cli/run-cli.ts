@@ -58,3 +58,23 @@ export function isolatedEnv(base: Record<string, string>, propsFile: string): Re
   delete env.WHISK_APIVERSION;
   return env;
 }
+
+/** The JSON printed after an `ok: ...` line (the first line). */
+export function jsonAfterOk<T = Record<string, unknown>>(stdout: string): T {
+  const [first, ...rest] = stdout.split('\n');
+  if (!/^ok: /.test(first ?? '')) throw new Error(`expected an 'ok:' line first:\n${stdout}`);
+  return JSON.parse(rest.join('\n')) as T;
+}
+
+/** Polls `check` until it holds (or fails after `ms`). */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  ms = 10_000,
+  every = 100,
+): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, every));
+  }
+}

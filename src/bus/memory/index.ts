@@ -3,7 +3,7 @@
  * the same delivery rules as the cluster bus: competing consumers and bounded in-flight work on durable
  * topics, fan-out on the others.
  */
-import type { Delivery, MessageBus, SubscribeOptions, Subscription } from '../bus.js';
+import type { Delivery, MessageBus, PublishOptions, SubscribeOptions, Subscription } from '../bus.js';
 
 interface Subscriber {
   handler: (delivery: Delivery<unknown>) => void;
@@ -21,8 +21,13 @@ interface Topic {
   next: number;
 }
 
+/** How long a publish id is remembered for de-duplication (as JetStream's duplicate window). */
+const DEDUP_WINDOW_MS = 120_000;
+
 export class MemoryBus implements MessageBus {
   private readonly topics = new Map<string, Topic>();
+  /** Recent publish ids → when they expire; insertion order is expiry order. */
+  private readonly seen = new Map<string, number>();
   private closed = false;
 
   private topic(name: string, durable = true): Topic {
@@ -34,11 +39,12 @@ export class MemoryBus implements MessageBus {
     return t;
   }
 
-  async publish(topicName: string, message: object): Promise<void> {
+  async publish(topicName: string, message: object, options: PublishOptions = {}): Promise<void> {
     if (this.closed) throw new Error('bus is closed');
+    if (options.id !== undefined && this.isDuplicate(`${topicName}\n${options.id}`)) return;
     const t = this.topics.get(topicName);
-    if (t !== undefined && !t.durable) {
-      for (const s of t.subscribers) if (!s.draining) this.deliver(t, s, message, false);
+    if ((t !== undefined && !t.durable) || options.durable === false) {
+      for (const s of t?.subscribers ?? []) if (!s.draining) this.deliver(t!, s, message, false);
       return;
     }
     // Durable topic (or one nobody has subscribed to yet): keep the message until a consumer takes it.
@@ -73,6 +79,17 @@ export class MemoryBus implements MessageBus {
     };
   }
 
+  private isDuplicate(key: string): boolean {
+    const now = Date.now();
+    for (const [k, expires] of this.seen) {
+      if (expires > now) break;
+      this.seen.delete(k);
+    }
+    if (this.seen.has(key)) return true;
+    this.seen.set(key, now + DEDUP_WINDOW_MS);
+    return false;
+  }
+
   /** Hands backlog messages to subscribers with room, round-robin. */
   private pump(t: Topic): void {
     while (t.backlog.length > 0) {
@@ -87,16 +104,19 @@ export class MemoryBus implements MessageBus {
   private deliver(t: Topic, s: Subscriber, data: object, redelivered: boolean): void {
     s.inFlight++;
     let acked = false;
+    const settle = (requeue: boolean) => {
+      if (acked) return;
+      acked = true;
+      s.inFlight--;
+      if (requeue) t.backlog.unshift({ data, redelivered: true });
+      if (s.draining && s.inFlight === 0) s.drained?.();
+      if (t.durable) this.pump(t);
+    };
     const delivery: Delivery<unknown> = {
       data,
       redelivered,
-      ack: () => {
-        if (acked) return;
-        acked = true;
-        s.inFlight--;
-        if (s.draining && s.inFlight === 0) s.drained?.();
-        if (t.durable) this.pump(t);
-      },
+      ack: () => settle(false),
+      release: () => settle(t.durable),
     };
     // Deliver on a later tick so publishers never run consumer code re-entrantly.
     queueMicrotask(() => {

@@ -16,17 +16,9 @@ import {
 } from '../keyvalues.js';
 import { parseEntityName, qualifyComponent } from '../names.js';
 import type { ActionLimits, ActionPut, KeyValue } from '../types.js';
+import { ANNOTATION_FLAGS, PARAM_FLAGS } from './common.js';
 
-export const PARAM_FLAGS: FlagDef[] = [
-  {
-    long: 'param',
-    short: 'p',
-    kind: 'pair',
-    arg: 'KEY VALUE',
-    help: 'parameter (VALUE is JSON if it parses, else a string)',
-  },
-  { long: 'param-file', short: 'P', kind: 'list', arg: 'FILE', help: 'parameters from a JSON object file' },
-];
+export { PARAM_FLAGS };
 
 const COMMON_WRITE_FLAGS: FlagDef[] = [
   {
@@ -44,20 +36,7 @@ const COMMON_WRITE_FLAGS: FlagDef[] = [
   },
   { long: 'sequence', kind: 'string', arg: 'A,B,C', help: 'a sequence of these actions (comma separated)' },
   ...PARAM_FLAGS,
-  {
-    long: 'annotation',
-    short: 'a',
-    kind: 'pair',
-    arg: 'KEY VALUE',
-    help: 'annotation (VALUE is JSON if it parses)',
-  },
-  {
-    long: 'annotation-file',
-    short: 'A',
-    kind: 'list',
-    arg: 'FILE',
-    help: 'annotations from a JSON object file',
-  },
+  ...ANNOTATION_FLAGS,
   {
     long: 'timeout',
     short: 't',
@@ -203,7 +182,11 @@ export async function createAction(ctx: Context): Promise<void> {
     const own: ActionPut = actionBodyWithoutArtifact(ctx);
     const body: ActionPut = {
       exec: source.exec as ActionPut['exec'],
-      parameters: mergeKeyValues(source.parameters ?? [], own.parameters ?? []),
+      // A sequence's stored `_actions` parameter mirrors its components; the server writes it again.
+      parameters: mergeKeyValues(
+        (source.parameters ?? []).filter((p) => p.key !== '_actions'),
+        own.parameters ?? [],
+      ),
       annotations: mergeKeyValues(source.annotations ?? [], own.annotations ?? []),
       limits: { ...source.limits, ...own.limits },
     };

@@ -67,6 +67,12 @@ async function getAction(ctx: Context): Promise<void> {
   if (url) {
     ctx.ok(`got action ${name}`);
     ctx.line(webUrl(client.apihost, action));
+    // The URL answers 404 until the action is exported: say so rather than let the user find out.
+    if (annotation(action, 'web-export') !== true) {
+      ctx.warn(
+        `'${name}' is not a web action, so this URL answers 404; make it one with 'whirl action update ${name} --web true'.`,
+      );
+    }
     return;
   }
   if (save) {

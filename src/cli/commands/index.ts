@@ -11,6 +11,19 @@ export interface CommandEntry {
 
 export const USER_COMMANDS: Readonly<Record<string, CommandEntry>> = {
   action: { summary: 'work with actions', load: async () => (await import('./action.js')).actionCommand },
+  package: {
+    summary: 'work with packages and bindings',
+    load: async () => (await import('./package.js')).packageCommand,
+  },
+  trigger: {
+    summary: 'work with triggers (and their feeds)',
+    load: async () => (await import('./trigger.js')).triggerCommand,
+  },
+  rule: { summary: 'work with rules', load: async () => (await import('./rule.js')).ruleCommand },
+  api: {
+    summary: 'work with APIs: REST routes that run actions',
+    load: async () => (await import('./api.js')).apiCommand,
+  },
   activation: {
     summary: 'work with activations',
     load: async () => (await import('./activation.js')).activationCommand,
@@ -32,5 +45,8 @@ export const USER_COMMANDS: Readonly<Record<string, CommandEntry>> = {
 /** Server-side commands, listed in the help (they live with the server code). */
 export const SERVER_COMMANDS: Readonly<Record<string, string>> = {
   standalone: 'run a complete Whirl (controller and invoker) in one process',
+  controller: "run one controller of a cluster (see 'whirl controller --help', docs/cluster.md)",
+  invoker: "run one invoker of a cluster (see 'whirl invoker --help')",
   admin: "administer users, keys and limits (see 'whirl admin --help')",
+  runtimes: "build the docker sandbox's runtime images (see 'whirl runtimes --help')",
 };

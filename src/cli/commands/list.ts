@@ -1,13 +1,16 @@
 /**
- * `whirl list [/NAMESPACE]`: every entity of the namespace, collection by collection, as
- * `whirl namespace get` shows them. Collections this server does not serve yet are shown empty.
+ * `whirl list [/NAMESPACE]`: every entity of the namespace, collection by collection (packages, actions,
+ * triggers, rules with their status), as `whirl namespace get` shows them. Collections a server does not
+ * serve (an older or partial OpenWhisk) are shown empty.
  */
 import { UsageError, type FlagDef } from '../args.js';
 import { EntityCollection, WhirlApiError } from '../client.js';
 import { runVerb, type Context, type Verb } from '../command.js';
 import { AttemptError } from '../errors.js';
 import { actionKind, entityRow, sortByName } from '../output.js';
-import type { Entity } from '../types.js';
+import type { Entity, Rule } from '../types.js';
+import { packageColumns } from './package.js';
+import { withStatuses } from './rule.js';
 
 interface CollectionView {
   name: string;
@@ -15,9 +18,9 @@ interface CollectionView {
   columns(e: Entity): string[];
 }
 
-/** What `list` and `namespace get` show, in order. Packages, triggers and rules appear as servers add them. */
+/** What `list` and `namespace get` show, in order. */
 export const COLLECTIONS: readonly CollectionView[] = [
-  { name: 'packages', columns: () => [] },
+  { name: 'packages', columns: (e) => packageColumns(e) },
   { name: 'actions', columns: (e) => [actionKind(e)] },
   { name: 'triggers', columns: () => [] },
   { name: 'rules', columns: (e) => (typeof e.status === 'string' ? [e.status] : []) },
@@ -55,6 +58,8 @@ export async function printNamespaceEntities(ctx: Context, text: string | undefi
         items = [];
       } else throw err;
     }
+    // Rule lists carry no status (spec §1.6.4): read it rule by rule, as `rule list` does.
+    if (view.name === 'rules') items = await withStatuses(client.rules, items as Rule[]);
     if (ctx.args.bool('name-sort')) items = sortByName(items);
     ctx.line(view.name);
     for (const e of items) ctx.line(entityRow(e, ...view.columns(e)));

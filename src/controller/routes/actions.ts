@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ActivationRecord } from '../../core/activation.js';
 import { StatusCode, toExtendedJson } from '../../core/activation.js';
-import type { ActionDoc, Exec, KeyValue, PackageDoc, SequenceExec } from '../../core/entities.js';
+import type { ActionDoc, Exec, KeyValue, PackageDoc } from '../../core/entities.js';
 import {
   bumpVersion,
   getAnnotation,
@@ -17,7 +17,7 @@ import { entityPath, qualifiedPath, type EntityRef } from '../../core/names.js';
 import { resolveKind } from '../../core/runtimes.js';
 import { ConflictError } from '../../store/store.js';
 import { authenticate, type ControllerDeps } from '../app.js';
-import { Invocations } from '../invocations.js';
+import { startActivation } from '../compositions/index.js';
 import { flag, listParams, stringParam, type Query } from '../params.js';
 import { entityRef, parseCollectionPath } from '../paths.js';
 import { resolveAction, resolvePackage } from '../resolve.js';
@@ -31,16 +31,6 @@ import {
   objectBody,
   readExec,
 } from '../validate.js';
-
-/** Hook for sequence creation checks and sequence runs, provided by the compositions module. */
-export interface SequenceSupport {
-  validate(
-    deps: ControllerDeps,
-    req: FastifyRequest,
-    ref: EntityRef,
-    exec: SequenceExec,
-  ): Promise<SequenceExec>;
-}
 
 /** List summaries: no code, no parameters (spec §1.6.1). */
 export function actionSummary(doc: ActionDoc): Record<string, unknown> {
@@ -74,7 +64,7 @@ export function statusOf(record: ActivationRecord): number {
   }
 }
 
-export function actionRoutes(app: FastifyInstance, deps: ControllerDeps, sequences?: SequenceSupport): void {
+export function actionRoutes(app: FastifyInstance, deps: ControllerDeps): void {
   const auth = authenticate(deps);
   const collection = async (req: FastifyRequest<{ Querystring: Query }>) => {
     const { namespace } = parseCollectionPath(req.url, 'actions', req.caller.namespace);
@@ -98,7 +88,7 @@ export function actionRoutes(app: FastifyInstance, deps: ControllerDeps, sequenc
       }
       const ref = entityRef(path.namespace, path.rest, true);
       if (req.method === 'GET') return getAction(deps, req, ref);
-      if (req.method === 'PUT') return putAction(deps, req, reply, ref, sequences);
+      if (req.method === 'PUT') return putAction(deps, req, reply, ref);
       return deleteAction(deps, req, ref);
     },
   });
@@ -155,7 +145,6 @@ async function putAction(
   req: FastifyRequest<{ Querystring: Query; Body: unknown }>,
   reply: FastifyReply,
   ref: EntityRef,
-  sequences: SequenceSupport | undefined,
 ) {
   await checkWritablePackage(deps, req, ref);
   const body = objectBody(req.body);
@@ -172,8 +161,8 @@ async function putAction(
   let exec = body.exec === undefined ? previous!.exec : readExec(body.exec, deps.system);
   checkKindAllowed(exec.kind, limits);
   if (isSequence(exec)) {
-    if (sequences === undefined) throw badRequest('Sequences are not supported by this controller.');
-    exec = await sequences.validate(deps, req, ref, exec);
+    if (deps.compositions === undefined) throw badRequest('Sequences are not supported by this controller.');
+    exec = await deps.compositions.validate(req.caller, ref, exec);
   }
   const actionLimitsValue = actionLimits(body.limits, previous?.limits, limits);
   const runtime = resolveKind(exec.kind);
@@ -262,9 +251,9 @@ async function invokeAction(
   const payload = req.body ?? {};
   const action = await resolveAction(deps.entities, req.caller, ref);
   checkKindAllowed(action.doc.exec.kind, req.caller.limits);
-  const args = Invocations.arguments(action, payload);
   await deps.throttles.checkInvoke(req.caller);
-  const started = await deps.invocations.invoke(req.caller, action, args, {
+  // Sequences and conductors run in the controller; everything else goes to an invoker.
+  const started = await startActivation(deps, req.caller, action, payload, {
     waitMs: blocking || resultOnly ? waitMs : 0,
     transactionId: req.id,
     receivedAt: req.receivedAt,

@@ -224,9 +224,10 @@ export class DockerEngine {
 
   /**
    * Waits for the container's next exit on a connection of its own. Resolves once the daemon has
-   * registered the wait (its headers arrived), with a promise of the exit code.
+   * registered the wait (its headers arrived), with a promise of the exit code (wrapped: a promise
+   * resolved with a promise would wait for the inner one).
    */
-  async waitForExit(id: string): Promise<Promise<number | null>> {
+  async waitForExit(id: string): Promise<{ exit: Promise<number | null> }> {
     const res = await this.raw(
       'POST',
       `/containers/${id}/wait`,
@@ -236,7 +237,7 @@ export class DockerEngine {
     );
     const status = res.statusCode ?? 0;
     if (status >= 400) throw new DockerError(status, errorMessage(await readAll(res), status));
-    return readAll(res).then(
+    const exit = readAll(res).then(
       (text) => {
         try {
           return (JSON.parse(text) as { StatusCode?: number }).StatusCode ?? null;
@@ -246,6 +247,7 @@ export class DockerEngine {
       },
       () => null,
     );
+    return { exit };
   }
 
   close(): void {

@@ -1,9 +1,9 @@
 /**
  * The network actions run on, and what they can reach from it.
  *
- * Each invoker instance gets its own Docker bridge network, `whirl-<instance>`, on a bridge interface
- * Whirl names (`wh<hash>`), with inter-container traffic off (`enable_icc=false`: actions cannot talk to
- * each other). On top of Docker's own rules Whirl installs two iptables chains for that interface:
+ * Each invoker instance gets its own Docker bridge network, `whirl-<instance>` (and, when an action asks
+ * for no outbound access, `whirl-<instance>-api`), on a bridge interface Whirl names (`whd<hash>`), with
+ * inter-container traffic off (`enable_icc=false`: actions cannot talk to each other). On top of Docker's own rules Whirl installs two iptables chains for that interface:
  *
  * - `WHIRL-IN-<hash>`, jumped to from INPUT for packets arriving from the bridge, i.e. for anything a
  *   container sends to an address of the host itself (the gateway, eth0, loopback aliases...): only
@@ -41,6 +41,10 @@ export const DEFAULT_BLOCKED_NETWORKS: readonly string[] = [
 
 export interface NetworkOptions {
   instance: string;
+  /** Labels naming the owner (see sweep.ts). */
+  labels: Record<string, string>;
+  /** The Docker network's name (unique per instance and egress). */
+  name: string;
   egress: Egress;
   blocked: readonly string[];
 }
@@ -87,6 +91,11 @@ function localAddresses(): Set<string> {
   return out;
 }
 
+/** Names the bridge and the firewall chains of a network. */
+export function networkHash(name: string): string {
+  return createHash('sha256').update(name).digest('hex').slice(0, 10);
+}
+
 export class SandboxNetwork {
   private readonly relays = new Map<string, Promise<TcpRelay>>();
   private readonly resolved = new Map<string, Promise<string[]>>();
@@ -103,7 +112,7 @@ export class SandboxNetwork {
     readonly firewall: boolean,
     readonly notes: string[],
   ) {
-    this.hash = bridge.slice(2);
+    this.hash = bridge.slice(3);
   }
 
   private get inChain(): string {
@@ -115,29 +124,28 @@ export class SandboxNetwork {
    * removed before) and installs the firewall rules.
    */
   static async open(engine: DockerEngine, o: NetworkOptions): Promise<SandboxNetwork> {
-    const hash = createHash('sha256').update(o.instance).digest('hex').slice(0, 10);
-    const name = `whirl-${o.instance}`;
-    const bridge = `wh${hash}`;
+    const hash = networkHash(o.name);
+    const name = o.name;
+    // Interface names have at most 15 characters.
+    const bridge = `whd${hash}`;
     try {
       await engine.call('DELETE', `/networks/${encodeURIComponent(name)}`);
     } catch (err) {
       if (!(err instanceof DockerError && err.status === 404)) throw err;
     }
     await removeRules(hash);
-    await engine.json('POST', '/networks/create', {
-      body: {
-        Name: name,
-        CheckDuplicate: true,
-        Driver: 'bridge',
-        Internal: false,
-        EnableIPv6: false,
-        Options: {
-          'com.docker.network.bridge.name': bridge,
-          'com.docker.network.bridge.enable_icc': 'false',
-          'com.docker.network.bridge.enable_ip_masquerade': 'true',
-        },
-        Labels: { 'whirl.managed': 'true', 'whirl.instance': o.instance },
+    await createNetwork(engine, {
+      Name: name,
+      CheckDuplicate: true,
+      Driver: 'bridge',
+      Internal: false,
+      EnableIPv6: false,
+      Options: {
+        'com.docker.network.bridge.name': bridge,
+        'com.docker.network.bridge.enable_icc': 'false',
+        'com.docker.network.bridge.enable_ip_masquerade': 'true',
       },
+      Labels: o.labels,
     });
     const info = await engine.json<NetworkInspect>('GET', `/networks/${encodeURIComponent(name)}`);
     const ipam = info.IPAM?.Config?.[0];
@@ -233,6 +241,20 @@ export class SandboxNetwork {
   }
 }
 
+async function createNetwork(engine: DockerEngine, body: Record<string, unknown>): Promise<void> {
+  try {
+    await engine.json('POST', '/networks/create', { body });
+  } catch (err) {
+    if (err instanceof DockerError && /available|overlapping/i.test(err.message)) {
+      // Docker's default address pools hold about thirty bridge networks.
+      throw new Error(
+        `Docker has no address range left for network ${String(body.Name)} (${err.message}): remove unused networks (\`docker network prune\`; networks named whirl-* left by crashed Whirl instances are safe to remove when no container uses them)`,
+      );
+    }
+    throw err;
+  }
+}
+
 async function iptablesUsable(notes: string[]): Promise<boolean> {
   if (process.getuid?.() !== 0) {
     notes.push('not running as root: no firewall rules; containers can reach services on the host');
@@ -296,7 +318,7 @@ async function installRules(
 }
 
 /** Removes the instance's chains and every jump to them (idempotent; leftovers of a crash included). */
-async function removeRules(hash: string): Promise<void> {
+export async function removeRules(hash: string): Promise<void> {
   if (process.getuid?.() !== 0) return;
   for (const chain of [`WHIRL-IN-${hash}`, `WHIRL-FWD-${hash}`]) {
     for (const parent of ['INPUT', 'FORWARD', 'DOCKER-USER']) {

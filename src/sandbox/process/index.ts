@@ -290,6 +290,9 @@ class ProcessSandbox implements Sandbox {
     private readonly plugIn?: (pid: number) => Promise<void>,
   ) {
     const forward = (stream: OutputStream) => (chunk: Buffer) => {
+      // When the sandbox's pid 1 dies of a signal (an OOM kill), `unshare` complains on the way out
+      // ("unshare: sigprocmask unblock failed: ..."): that is the wrapper talking, not the action.
+      if (stream === 'stderr' && chunk.subarray(0, 9).toString() === 'unshare: ') return;
       if (this.listener !== undefined) this.listener(stream, chunk);
       else if (this.early.length < 64) this.early.push([stream, chunk]);
     };

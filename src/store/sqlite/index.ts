@@ -11,7 +11,14 @@ import { activationEntityPath } from '../../core/activation.js';
 import type { EntityDoc, EntityType } from '../../core/entities.js';
 import type { Identity } from '../../core/identity.js';
 import type { NamespaceLimits } from '../../core/limits.js';
-import type { ActivationQuery, EntityListOptions, Store, StoredEntity } from '../store.js';
+import type {
+  ActivationQuery,
+  EntityListOptions,
+  ProviderRecord,
+  ProviderRecordStore,
+  Store,
+  StoredEntity,
+} from '../store.js';
 import { ConflictError } from '../store.js';
 
 /** Each entry upgrades the schema by one version; `PRAGMA user_version` records how far a file got. */
@@ -31,6 +38,10 @@ const MIGRATIONS: readonly string[] = [
      start INTEGER NOT NULL, doc TEXT NOT NULL);
    CREATE INDEX activations_by_start ON activations (namespace, start DESC);
    CREATE INDEX activations_by_name ON activations (namespace, entity_path, start DESC);`,
+  // 2: state kept by platform services (the alarms provider's schedules).
+  `CREATE TABLE provider_records (
+     provider TEXT NOT NULL, key TEXT NOT NULL, updated INTEGER NOT NULL, doc TEXT NOT NULL,
+     PRIMARY KEY (provider, key));`,
 ];
 
 interface EntityRow {
@@ -48,6 +59,20 @@ interface IdentityRow {
   blocked: number;
 }
 
+interface ProviderRow {
+  provider: string;
+  key: string;
+  updated: number;
+  doc: string;
+}
+
+const toProviderRecord = (r: ProviderRow): ProviderRecord => ({
+  provider: r.provider,
+  key: r.key,
+  updated: r.updated,
+  doc: JSON.parse(r.doc) as Record<string, unknown>,
+});
+
 const toIdentity = (r: IdentityRow): Identity => ({
   uuid: r.uuid,
   subject: r.subject,
@@ -57,7 +82,7 @@ const toIdentity = (r: IdentityRow): Identity => ({
   blocked: r.blocked !== 0,
 });
 
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, ProviderRecordStore {
   private readonly db: Database.Database;
   private readonly stmt;
 
@@ -112,6 +137,17 @@ export class SqliteStore implements Store {
       ),
       getActivation: db.prepare<[string, string], { doc: string }>(
         'SELECT doc FROM activations WHERE id = ? AND namespace = ?',
+      ),
+      putProviderRecord: db.prepare(
+        `INSERT INTO provider_records (provider, key, updated, doc) VALUES (?, ?, ?, ?)
+         ON CONFLICT (provider, key) DO UPDATE SET updated = excluded.updated, doc = excluded.doc`,
+      ),
+      getProviderRecord: db.prepare<[string, string], ProviderRow>(
+        'SELECT provider, key, updated, doc FROM provider_records WHERE provider = ? AND key = ?',
+      ),
+      deleteProviderRecord: db.prepare('DELETE FROM provider_records WHERE provider = ? AND key = ?'),
+      listProviderRecords: db.prepare<[string], ProviderRow>(
+        'SELECT provider, key, updated, doc FROM provider_records WHERE provider = ? ORDER BY key',
       ),
     };
   }
@@ -284,6 +320,23 @@ export class SqliteStore implements Store {
       .prepare<(string | number)[], { n: number }>(`SELECT count(*) AS n FROM activations WHERE ${where}`)
       .get(...args);
     return row?.n ?? 0;
+  }
+
+  async putProviderRecord(r: ProviderRecord): Promise<void> {
+    this.stmt.putProviderRecord.run(r.provider, r.key, r.updated, JSON.stringify(r.doc));
+  }
+
+  async getProviderRecord(provider: string, key: string): Promise<ProviderRecord | undefined> {
+    const row = this.stmt.getProviderRecord.get(provider, key);
+    return row && toProviderRecord(row);
+  }
+
+  async deleteProviderRecord(provider: string, key: string): Promise<boolean> {
+    return this.stmt.deleteProviderRecord.run(provider, key).changes > 0;
+  }
+
+  async listProviderRecords(provider: string): Promise<ProviderRecord[]> {
+    return this.stmt.listProviderRecords.all(provider).map(toProviderRecord);
   }
 
   async changeMarker(): Promise<number> {

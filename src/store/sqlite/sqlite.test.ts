@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { defineStoreContract } from '../store.contract.js';
+import { defineProviderRecordsContract, defineStoreContract } from '../store.contract.js';
 import { SqliteStore } from './index.js';
 
 defineStoreContract('sqlite (memory)', async () => new SqliteStore(':memory:'));
+defineProviderRecordsContract('sqlite (memory)', async () => new SqliteStore(':memory:'));
 
 describe('SqliteStore on disk', () => {
   const dir = mkdtempSync(join(tmpdir(), 'whirl-sqlite-'));

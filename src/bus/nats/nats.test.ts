@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { NATS_URL, uniqueName } from '../../../test/helpers/services.js';
+import { defineBusContract } from '../bus.contract.js';
+import { MessageTooLargeError, type Delivery } from '../bus.js';
+import { NatsStartClaims } from './claims.js';
+import { NatsBus, NatsUnreachableError } from './index.js';
+import { NatsInvokerRegistry } from './registry.js';
+
+const prefix = uniqueName('wt');
+const open = (name?: string) =>
+  NatsBus.open({ url: NATS_URL, prefix, ackWaitMs: 1000, ...(name ? { name } : {}) });
+
+afterAll(async () => {
+  const bus = await open();
+  await bus.destroy();
+  await bus.close();
+});
+
+defineBusContract('nats jetstream', () => open());
+
+const until = async (cond: () => boolean, ms = 10_000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+describe('NatsBus', () => {
+  it('redelivers work whose subscriber died without acknowledging it, to another process', async () => {
+    const topic = `t${randomUUID().slice(0, 8)}`;
+    const a = await open('a');
+    const b = await open('b');
+    try {
+      const gotA: Delivery<{ n: number }>[] = [];
+      a.subscribe<{ n: number }>(topic, (d) => gotA.push(d), { durable: true, maxInFlight: 1 });
+      await b.publish(topic, { n: 1 }, { id: 'one' });
+      await until(() => gotA.length === 1);
+      expect(gotA[0]!.redelivered).toBe(false);
+      await a.close(); // as if killed: nothing acknowledged
+      const gotB: Delivery<{ n: number }>[] = [];
+      b.subscribe<{ n: number }>(topic, (d) => (gotB.push(d), d.ack()), { durable: true });
+      await until(() => gotB.length === 1);
+      expect(gotB[0]!.data).toEqual({ n: 1 });
+      expect(gotB[0]!.redelivered).toBe(true);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('keeps durable work across a reconnecting subscriber', async () => {
+    const topic = `t${randomUUID().slice(0, 8)}`;
+    const a = await open();
+    try {
+      for (let n = 0; n < 50; n++) await a.publish(topic, { n });
+      const got = new Set<number>();
+      const sub = a.subscribe<{ n: number }>(topic, (d) => (got.add(d.data.n), d.ack()), {
+        durable: true,
+        maxInFlight: 7,
+      });
+      await until(() => got.size === 50);
+      await sub.drain();
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('refuses a message larger than the server carries, with sizes', async () => {
+    const bus = await open();
+    try {
+      const big = { s: 'x'.repeat(bus.maxPayload) };
+      const err = await bus.publish('big', big).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(MessageTooLargeError);
+      expect((err as MessageTooLargeError).size).toBeGreaterThan(bus.maxPayload);
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it('says where it looked when NATS is unreachable', async () => {
+    const err = await NatsBus.open({ url: 'nats://127.0.0.1:1', connectTimeoutMs: 1000 }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(NatsUnreachableError);
+    expect((err as Error).message).toContain('nats://127.0.0.1:1');
+  });
+
+  it('lets exactly one invoker claim an activation, and names the winner to the others', async () => {
+    const a = await open();
+    const b = await open();
+    try {
+      const id = randomUUID().replaceAll('-', '');
+      const results = await Promise.all([
+        new NatsStartClaims(a).claim(id, 'invoker0'),
+        new NatsStartClaims(b).claim(id, 'invoker1'),
+        new NatsStartClaims(b).claim(id, 'invoker2'),
+      ]);
+      const winners = results.filter((r) => r.claimed);
+      expect(winners.length).toBe(1);
+      const winner = ['invoker0', 'invoker1', 'invoker2'][results.findIndex((r) => r.claimed)];
+      for (const r of results) if (!r.claimed) expect(r.owner).toBe(winner);
+      await new NatsStartClaims(a).reclaim(id, 'invoker9');
+      expect(await new NatsStartClaims(b).claim(id, 'invoker3')).toEqual({
+        claimed: false,
+        owner: 'invoker9',
+      });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('remembers every registered invoker, last registration wins', async () => {
+    const bus = await open();
+    try {
+      const r = new NatsInvokerRegistry(bus);
+      await r.register({ id: 'invoker10', memoryMB: 512, registeredAt: 1 });
+      await r.register({ id: 'invoker2', memoryMB: 256, registeredAt: 2 });
+      await r.register({ id: 'invoker2', memoryMB: 1024, registeredAt: 3 });
+      expect(await r.list()).toEqual([
+        { id: 'invoker2', memoryMB: 1024, registeredAt: 3 },
+        { id: 'invoker10', memoryMB: 512, registeredAt: 1 },
+      ]);
+    } finally {
+      await bus.close();
+    }
+  });
+});

@@ -1,0 +1,159 @@
+/**
+ * Running a conductor action (spec §6.2): the conductor's result says what to run next (`action`), with
+ * what (`params`), and what to remember (`state`, merged into its next input). After each component the
+ * conductor runs again on the component's result; a result without `action` ends the composition with
+ * its `params` (or the whole result). Problems with the next action are reported back to the conductor
+ * as `{error}` so that it can decide. Limits: n components and 2n+1 conductor runs (n = sequence length),
+ * counted across nested compositions.
+ */
+import type { ActivationRecord, ActivationResponse } from '../../core/activation.js';
+import { StatusCode, newActivationId } from '../../core/activation.js';
+import type { KeyValue } from '../../core/entities.js';
+import { getAnnotation, isSequence, isTruthy } from '../../core/entities.js';
+import { WhirlError } from '../../core/errors.js';
+import { qualifiedPath } from '../../core/names.js';
+import { refFromString } from '../references.js';
+import { resolveAction, type ResolvedAction } from '../resolve.js';
+import { isObject } from '../validate.js';
+import { runSequence } from './sequence.js';
+import {
+  Accounting,
+  CompositionMessages as M,
+  appError,
+  invokeStep,
+  notStarted,
+  stepOf,
+  whiskError,
+  writeRecord,
+  type RunContext,
+  type Step,
+} from './steps.js';
+
+/** Invocations so far under the topmost composition (shared with nested compositions). */
+export interface CompositionCounter {
+  components: number;
+  conductors: number;
+}
+
+/** Non-objects are boxed: `params: 5` → `{value: 5}`, `state: 5` → `{state: 5}`. */
+const box = (v: unknown, key: string): Record<string, unknown> => (isObject(v) ? v : { [key]: v });
+
+export async function runConductor(
+  ctx: RunContext,
+  conductor: ResolvedAction,
+  payload: Record<string, unknown>,
+  cause: string | undefined,
+  counter: CompositionCounter = { components: 0, conductors: 0 },
+  activationId: string = newActivationId(),
+): Promise<ActivationRecord> {
+  const start = Date.now();
+  const acc = new Accounting();
+  acc.maxMemory = conductor.doc.limits.memory;
+  const limit = ctx.system.sequenceLength;
+  let state: Record<string, unknown> | undefined;
+  let input: Record<string, unknown> | undefined = payload;
+  let response: ActivationResponse;
+  try {
+    for (;;) {
+      if (counter.conductors > 2 * limit) {
+        response = appError(M.compositionIsTooLong);
+        break;
+      }
+      counter.conductors++;
+      const args = state === undefined ? (input ?? {}) : { ...(input ?? {}), ...state };
+      const step = await invokeStep(ctx, conductor, args, activationId, M.compositionTimeout);
+      acc.add(step);
+      if (!step.completed) {
+        response = step.response;
+        break;
+      }
+      const result = isObject(step.response.result) ? step.response.result : {};
+      const params = 'params' in result ? box(result.params, 'value') : undefined;
+      if ('state' in result) state = box(result.state, 'state');
+      else state = undefined;
+      if (!('action' in result) || step.response.statusCode === StatusCode.WhiskError) {
+        response = { ...step.response, result: params ?? step.response.result };
+        break;
+      }
+      const next = result.action;
+      const ref = typeof next === 'string' ? refFromString(next, ctx.caller.namespace) : undefined;
+      if (ref === undefined) {
+        input = { error: M.compositionComponentInvalid(JSON.stringify(next)) };
+        continue;
+      }
+      if (counter.components >= limit) {
+        input = { error: M.compositionIsTooLong };
+        continue;
+      }
+      let component: ResolvedAction;
+      try {
+        component = await resolveAction(ctx.entities, ctx.caller, ref);
+      } catch (err) {
+        const denied = err instanceof WhirlError && err.status === 403;
+        const name = qualifiedPath(ref);
+        input = {
+          error: denied ? M.compositionComponentNotAccessible(name) : M.compositionComponentNotFound(name),
+        };
+        continue;
+      }
+      const done = await runComponent(ctx, component, params, activationId, counter);
+      acc.add(done);
+      if (!done.completed) {
+        // The component did not end in time, or could not start: the composition ends here.
+        response = done.response;
+        break;
+      }
+      input = isObject(done.response.result) ? done.response.result : {};
+    }
+  } catch {
+    response = whiskError(M.compositionActivationFailure);
+  }
+  const { timeout, logs } = conductor.doc.limits;
+  const annotations: KeyValue[] = [
+    { key: 'topmost', value: cause === undefined },
+    { key: 'path', value: `${conductor.path}/${conductor.doc.name}` },
+    { key: 'kind', value: 'sequence' },
+    { key: 'conductor', value: true },
+  ];
+  if (cause !== undefined) annotations.push({ key: 'causedBy', value: 'sequence' });
+  annotations.push({ key: 'limits', value: { timeout, memory: acc.maxMemory, logs } });
+  annotations.push(...conductor.annotations);
+  const record: ActivationRecord = {
+    namespace: ctx.caller.namespace,
+    name: conductor.doc.name,
+    version: conductor.doc.version,
+    subject: ctx.caller.subject,
+    publish: false,
+    activationId,
+    start,
+    end: Date.now(),
+    duration: acc.duration,
+    ...(cause === undefined ? {} : { cause }),
+    response,
+    logs: acc.logs,
+    annotations,
+  };
+  writeRecord(ctx, record);
+  return record;
+}
+
+/** A component of the composition: a nested conductor, a sequence, or a primitive action. */
+async function runComponent(
+  ctx: RunContext,
+  action: ResolvedAction,
+  params: Record<string, unknown> | undefined,
+  cause: string,
+  counter: CompositionCounter,
+): Promise<Step> {
+  if (ctx.stopping()) return notStarted(M.stopping);
+  if (isSequence(action.doc.exec)) {
+    counter.components++;
+    return stepOf(await runSequence(ctx, action, params ?? {}, cause, { atomic: 0 }));
+  }
+  if (isTruthy(getAnnotation(action.doc.annotations, 'conductor'))) {
+    // The nested composition counts its own invocations on the shared counter.
+    return stepOf(await runConductor(ctx, action, params ?? {}, cause, counter));
+  }
+  counter.components++;
+  return invokeStep(ctx, action, params ?? {}, cause, M.compositionTimeout);
+}

@@ -1,0 +1,22 @@
+/**
+ * SIGINT/SIGTERM for the cluster processes: the first signal stops gracefully (drain, then exit 0, or 1 if
+ * stopping failed); a second one exits at once.
+ */
+import { log } from '../log.js';
+
+export function stopOnSignals(stop: () => Promise<void>, doing: string): void {
+  let signals = 0;
+  const shutdown = (signal: string) => {
+    if (++signals > 1) process.exit(130);
+    log.info(`${signal}: ${doing}`);
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error(`shutdown failed: ${String(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
