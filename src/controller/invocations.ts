@@ -113,6 +113,10 @@ export class Invocations {
       receivedAt: o.receivedAt ?? Date.now(),
       replyTo: this.replyTo,
       store: caller.limits.storeActivations,
+      // Either side may keep the action off the outside network: its owner (annotation) or its caller.
+      ...(caller.limits.outboundNetwork && getAnnotation(action.doc.annotations, 'outbound-network') !== false
+        ? {}
+        : { network: 'api-only' as const }),
     };
     const result = o.waitMs > 0 ? this.waitFor(activationId, o.waitMs) : undefined;
     this.track(activationId, caller.namespace);

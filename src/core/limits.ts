@@ -55,6 +55,8 @@ export interface NamespaceLimits {
   firesPerMinute?: number;
   allowedKinds?: string[];
   storeActivations?: boolean;
+  /** False: actions of this namespace reach the Whirl API and nothing else (no outside network). */
+  outboundNetwork?: boolean;
   minActionMemory?: number;
   maxActionMemory?: number;
   minActionLogs?: number;
@@ -71,6 +73,7 @@ export const NAMESPACE_LIMIT_KEYS = [
   'firesPerMinute',
   'allowedKinds',
   'storeActivations',
+  'outboundNetwork',
   'minActionMemory',
   'maxActionMemory',
   'minActionLogs',
@@ -87,6 +90,7 @@ export interface EffectiveLimits {
   firesPerMinute: number;
   allowedKinds?: string[];
   storeActivations: boolean;
+  outboundNetwork: boolean;
   timeoutMs: Range;
   memoryMB: Range;
   logsMB: Range;
@@ -109,6 +113,7 @@ export function effectiveLimits(system: SystemLimits, ns: NamespaceLimits | unde
     concurrentInvocations: o.concurrentInvocations ?? system.concurrentInvocations,
     firesPerMinute: o.firesPerMinute ?? system.firesPerMinute,
     storeActivations: o.storeActivations ?? true,
+    outboundNetwork: o.outboundNetwork ?? true,
     timeoutMs: range(system.timeoutMs, o.minActionTimeout, o.maxActionTimeout),
     memoryMB: range(system.memoryMB, o.minActionMemory, o.maxActionMemory),
     logsMB: range(system.logsMB, o.minActionLogs, o.maxActionLogs),
@@ -136,6 +141,7 @@ export function limitsToJson(system: SystemLimits, l: EffectiveLimits): Record<s
     maxPayloadSize: formatSize(system.payloadSize),
     truncationSize: formatSize(system.resultSize),
     storeActivations: l.storeActivations,
+    outboundNetwork: l.outboundNetwork,
   };
   if (l.allowedKinds !== undefined) json.allowedKinds = l.allowedKinds;
   return json;

@@ -36,6 +36,8 @@ export interface ActivationMessage {
   replyTo: string;
   /** False when the namespace does not store activations. */
   store: boolean;
+  /** `api-only`: the sandbox reaches the Whirl API and nothing else (absent: the outside too). */
+  network?: 'api-only';
 }
 
 /** An invoker's answer once the activation has ended (successfully or not). */

@@ -260,6 +260,7 @@ export class Invoker {
         memoryMB: limits.memory,
         concurrency: limits.concurrency,
         ...(runtime.image === undefined ? {} : { image: runtime.image }),
+        ...(msg.network === undefined ? {} : { network: msg.network }),
       });
     } catch (err) {
       // Refused because this invoker is shutting down: it never started, another invoker will run it.

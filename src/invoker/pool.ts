@@ -39,6 +39,13 @@ export interface ContainerRequest {
   image?: string;
   memoryMB: number;
   concurrency: number;
+  /** `api-only` sandboxes reach the Whirl API alone; they never share containers with outbound ones. */
+  network?: 'api-only';
+}
+
+/** The warm-reuse key: same action, revision, invoking namespace and network policy. */
+function keyOf(req: ContainerRequest): string {
+  return `${req.actionKey}#${req.rev}${req.network === undefined ? '' : `#${req.network}`}`;
 }
 
 export type StartKind = 'warm' | 'prewarm' | 'cold';
@@ -141,7 +148,7 @@ export class ContainerPool {
   }
 
   private warm(req: ContainerRequest): Container | undefined {
-    const key = `${req.actionKey}#${req.rev}`;
+    const key = keyOf(req);
     for (const c of this.containers) {
       if (c.key === key && !c.dead && c.active < c.maxConcurrency) return c;
     }
@@ -156,12 +163,13 @@ export class ContainerPool {
         s.kind === req.kind &&
         s.container.memoryMB === req.memoryMB &&
         !s.container.dead &&
-        req.image === undefined,
+        req.image === undefined &&
+        req.network === undefined,
     );
     if (stemIndex >= 0) {
       const [stem] = this.stems.splice(stemIndex, 1);
       const c = stem!.container;
-      c.key = `${req.actionKey}#${req.rev}`;
+      c.key = keyOf(req);
       this.containers.add(c);
       const config = this.options.prewarm.find((p) => p.kind === req.kind && p.memoryMB === req.memoryMB);
       if (config !== undefined) void this.refill(config);
@@ -196,7 +204,7 @@ export class ContainerPool {
   /** An updated action never runs stale code: idle containers of its older revisions go. */
   private retireStaleRevisions(req: ContainerRequest): void {
     const prefix = `${req.actionKey}#`;
-    const current = `${prefix}${req.rev}`;
+    const current = keyOf(req);
     for (const c of this.containers) {
       if (c.key !== undefined && c.key !== current && c.key.startsWith(prefix) && c.active === 0)
         void this.remove(c);
@@ -204,10 +212,10 @@ export class ContainerPool {
   }
 
   private coldStart(req: ContainerRequest): Promise<Lease> {
-    const key = `${req.actionKey}#${req.rev}`;
+    const key = keyOf(req);
     this.usedMB += req.memoryMB;
     const entry = { reserved: 1, max: req.concurrency, ready: undefined as unknown as Promise<Container> };
-    entry.ready = this.create(req.family, req.memoryMB, req.concurrency, req.image).then(
+    entry.ready = this.create(req.family, req.memoryMB, req.concurrency, req.image, req.network).then(
       (container) => {
         if (this.starting.get(key) === entry) this.starting.delete(key);
         container.key = key;
@@ -230,7 +238,7 @@ export class ContainerPool {
 
   /** A slot in a container of this action that is still starting, if one has room. */
   private joinStarting(req: ContainerRequest): Promise<Lease> | undefined {
-    const entry = this.starting.get(`${req.actionKey}#${req.rev}`);
+    const entry = this.starting.get(keyOf(req));
     if (entry === undefined || entry.reserved >= entry.max) return undefined;
     entry.reserved++;
     return entry.ready.then((container) => ({ container, start: 'cold' }));
@@ -241,6 +249,7 @@ export class ContainerPool {
     memoryMB: number,
     concurrency: number,
     image?: string,
+    network?: 'api-only',
   ): Promise<Container> {
     const sandbox = await this.factory.create({
       id: `s${process.pid}x${(this.seq++).toString(36)}`,
@@ -249,6 +258,7 @@ export class ContainerPool {
       concurrency,
       env: this.options.env,
       ...(image === undefined ? {} : { image }),
+      ...(network === undefined ? {} : { network }),
     });
     const container = new Container(sandbox, family, memoryMB, concurrency);
     // A sandbox that dies on its own (crash, OOM, kill) gives its memory back.

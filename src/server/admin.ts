@@ -7,7 +7,8 @@
  *   user whois UUID:KEY                                 whose key this is
  *   user block|unblock SUBJECT...
  *   limits set NAMESPACE [--invocationsPerMinute N] [--concurrentInvocations N] [--firesPerMinute N]
- *              [--allowedKinds K...] [--storeActivations true|false] [--min|maxAction{Memory,Logs,Timeout,Concurrency} N]
+ *              [--allowedKinds K...] [--storeActivations true|false] [--outboundNetwork true|false]
+ *              [--min|maxAction{Memory,Logs,Timeout,Concurrency} N]
  *   limits get NAMESPACE
  *   limits delete NAMESPACE
  * All take --data-dir DIR (default $WHIRL_DATA_DIR or ~/.whirl), or, for a cluster, --database-url URL
@@ -39,7 +40,7 @@ export const ADMIN_USAGE = `Usage: whirl admin <user|limits> <verb> ... [--data-
   user whois UUID:KEY                                 show whose key this is
   user block SUBJECT... | user unblock SUBJECT...
   limits set NAMESPACE [--invocationsPerMinute N] [--concurrentInvocations N] [--firesPerMinute N]
-                       [--allowedKinds KIND...] [--storeActivations true|false]
+                       [--allowedKinds KIND...] [--storeActivations true|false] [--outboundNetwork true|false]
                        [--minActionMemory MB] [--maxActionMemory MB] [--minActionLogs MB] [--maxActionLogs MB]
                        [--minActionTimeout MS] [--maxActionTimeout MS]
                        [--minActionConcurrency N] [--maxActionConcurrency N]
@@ -189,7 +190,10 @@ async function user(store: Store, verb: string | undefined, p: Parsed): Promise<
   }
 }
 
-const NUMERIC_LIMITS = NAMESPACE_LIMIT_KEYS.filter((k) => k !== 'allowedKinds' && k !== 'storeActivations');
+const BOOLEAN_LIMITS = ['storeActivations', 'outboundNetwork'] as const;
+const NUMERIC_LIMITS = NAMESPACE_LIMIT_KEYS.filter(
+  (k) => k !== 'allowedKinds' && !(BOOLEAN_LIMITS as readonly string[]).includes(k),
+);
 
 async function limits(store: Store, verb: string | undefined, p: Parsed): Promise<number> {
   const [namespace] = p.positional;
@@ -205,10 +209,9 @@ async function limits(store: Store, verb: string | undefined, p: Parsed): Promis
           for (const k of values)
             if (resolveKind(k) === undefined && k !== 'blackbox') throw new UsageError(`unknown kind '${k}'`);
           next.allowedKinds = values;
-        } else if (name === 'storeActivations') {
-          if (values[0] !== 'true' && values[0] !== 'false')
-            throw new UsageError('--storeActivations must be true or false');
-          next.storeActivations = values[0] === 'true';
+        } else if ((BOOLEAN_LIMITS as readonly string[]).includes(name)) {
+          if (values[0] !== 'true' && values[0] !== 'false') throw new UsageError(`--${name} must be true or false`);
+          (next as Record<string, boolean>)[name] = values[0] === 'true';
         } else if ((NUMERIC_LIMITS as readonly string[]).includes(name)) {
           const n = Number(values[0]);
           if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer`);

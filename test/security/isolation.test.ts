@@ -127,6 +127,20 @@ describe.runIf(root)('sandbox isolation through the platform', () => {
     for (const o of r.others) expect(o).not.toBe('open');
   });
 
+  it('keeps an action annotated outbound-network: false off the outside network, API still reachable', async () => {
+    const code = `function main() {
+      const routes = require('fs').readFileSync('/proc/net/route', 'utf8').trim().split('\\n').slice(1);
+      const api = new URL(process.env.__OW_API_HOST);
+      return new Promise((resolve) => require('http').get(api.href + 'api/v1', (res) => { res.resume();
+        resolve({ defaultRoute: routes.some((r) => r.split('\\t')[1] === '00000000'), api: res.statusCode }); })
+        .on('error', (e) => resolve({ error: e.message })));
+    }`;
+    await create(w, 'closed', code, { annotations: [{ key: 'outbound-network', value: false }] });
+    await create(w, 'open', code);
+    expect((await invoke(w, 'closed')).response.result).toEqual({ defaultRoute: false, api: 200 });
+    expect((await invoke(w, 'open')).response.result).toEqual({ defaultRoute: true, api: 200 });
+  });
+
   it('contains a fork bomb and keeps serving others', async () => {
     await create(
       w,
