@@ -210,7 +210,8 @@ async function limits(store: Store, verb: string | undefined, p: Parsed): Promis
             if (resolveKind(k) === undefined && k !== 'blackbox') throw new UsageError(`unknown kind '${k}'`);
           next.allowedKinds = values;
         } else if ((BOOLEAN_LIMITS as readonly string[]).includes(name)) {
-          if (values[0] !== 'true' && values[0] !== 'false') throw new UsageError(`--${name} must be true or false`);
+          if (values[0] !== 'true' && values[0] !== 'false')
+            throw new UsageError(`--${name} must be true or false`);
           (next as Record<string, boolean>)[name] = values[0] === 'true';
         } else if ((NUMERIC_LIMITS as readonly string[]).includes(name)) {
           const n = Number(values[0]);
