@@ -8,7 +8,6 @@
  */
 import type { ActivationRecord, ActivationResponse } from '../../core/activation.js';
 import { StatusCode, newActivationId } from '../../core/activation.js';
-import type { KeyValue } from '../../core/entities.js';
 import { getAnnotation, isSequence, isTruthy } from '../../core/entities.js';
 import { WhirlError } from '../../core/errors.js';
 import { qualifiedPath } from '../../core/names.js';
@@ -20,11 +19,11 @@ import {
   Accounting,
   CompositionMessages as M,
   appError,
+  finishComposition,
   invokeStep,
   notStarted,
   stepOf,
   whiskError,
-  writeRecord,
   type RunContext,
   type Step,
 } from './steps.js';
@@ -108,33 +107,9 @@ export async function runConductor(
   } catch {
     response = whiskError(M.compositionActivationFailure);
   }
-  const { timeout, logs } = conductor.doc.limits;
-  const annotations: KeyValue[] = [
-    { key: 'topmost', value: cause === undefined },
-    { key: 'path', value: `${conductor.path}/${conductor.doc.name}` },
-    { key: 'kind', value: 'sequence' },
+  return finishComposition(ctx, conductor, { activationId, start, cause, response, acc }, [
     { key: 'conductor', value: true },
-  ];
-  if (cause !== undefined) annotations.push({ key: 'causedBy', value: 'sequence' });
-  annotations.push({ key: 'limits', value: { timeout, memory: acc.maxMemory, logs } });
-  annotations.push(...conductor.annotations);
-  const record: ActivationRecord = {
-    namespace: ctx.caller.namespace,
-    name: conductor.doc.name,
-    version: conductor.doc.version,
-    subject: ctx.caller.subject,
-    publish: false,
-    activationId,
-    start,
-    end: Date.now(),
-    duration: acc.duration,
-    ...(cause === undefined ? {} : { cause }),
-    response,
-    logs: acc.logs,
-    annotations,
-  };
-  writeRecord(ctx, record);
-  return record;
+  ]);
 }
 
 /** A component of the composition: a nested conductor, a sequence, or a primitive action. */

@@ -6,7 +6,7 @@
  */
 import type { ActivationRecord, ActivationResponse } from '../../core/activation.js';
 import { StatusCode, newActivationId } from '../../core/activation.js';
-import type { KeyValue, SequenceExec } from '../../core/entities.js';
+import type { SequenceExec } from '../../core/entities.js';
 import { getAnnotation, isSequence, isTruthy } from '../../core/entities.js';
 import { WhirlError } from '../../core/errors.js';
 import { refFromString } from '../references.js';
@@ -17,11 +17,11 @@ import {
   Accounting,
   CompositionMessages as M,
   appError,
+  finishComposition,
   invokeStep,
   notStarted,
   stepOf,
   whiskError,
-  writeRecord,
   type RunContext,
   type Step,
 } from './steps.js';
@@ -61,34 +61,7 @@ export async function runSequence(
   } catch {
     response = whiskError(M.sequenceActivationFailure);
   }
-  const annotations: KeyValue[] = [
-    { key: 'topmost', value: cause === undefined },
-    { key: 'path', value: `${seq.path}/${seq.doc.name}` },
-    { key: 'kind', value: 'sequence' },
-  ];
-  if (cause !== undefined) annotations.push({ key: 'causedBy', value: 'sequence' });
-  if (acc.maxMemory !== undefined) {
-    const { timeout, logs } = seq.doc.limits;
-    annotations.push({ key: 'limits', value: { timeout, memory: acc.maxMemory, logs } });
-  }
-  annotations.push(...seq.annotations);
-  const record: ActivationRecord = {
-    namespace: ctx.caller.namespace,
-    name: seq.doc.name,
-    version: seq.doc.version,
-    subject: ctx.caller.subject,
-    publish: false,
-    activationId,
-    start,
-    end: Date.now(),
-    duration: acc.duration,
-    ...(cause === undefined ? {} : { cause }),
-    response,
-    logs: acc.logs,
-    annotations,
-  };
-  writeRecord(ctx, record);
-  return record;
+  return finishComposition(ctx, seq, { activationId, start, cause, response, acc });
 }
 
 /** One component: resolved now (so that updates between runs take effect), then run by its kind. */

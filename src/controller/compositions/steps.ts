@@ -146,3 +146,51 @@ export class Accounting {
 export function writeRecord(ctx: RunContext, record: ActivationRecord): void {
   if (ctx.caller.limits.storeActivations) ctx.writer?.add(record);
 }
+
+/**
+ * Writes the record of a finished composition (sequence or conductor): its components' ids as logs, the
+ * sum of their durations, the largest memory among them, and `topmost`/`causedBy` by nesting.
+ */
+export function finishComposition(
+  ctx: RunContext,
+  composition: ResolvedAction,
+  run: {
+    activationId: string;
+    start: number;
+    cause: string | undefined;
+    response: ActivationResponse;
+    acc: Accounting;
+  },
+  extraAnnotations: KeyValue[] = [],
+): ActivationRecord {
+  const { activationId, start, cause, response, acc } = run;
+  const annotations: KeyValue[] = [
+    { key: 'topmost', value: cause === undefined },
+    { key: 'path', value: `${composition.path}/${composition.doc.name}` },
+    { key: 'kind', value: 'sequence' },
+    ...extraAnnotations,
+  ];
+  if (cause !== undefined) annotations.push(CAUSED_BY);
+  if (acc.maxMemory !== undefined) {
+    const { timeout, logs } = composition.doc.limits;
+    annotations.push({ key: 'limits', value: { timeout, memory: acc.maxMemory, logs } });
+  }
+  annotations.push(...composition.annotations);
+  const record: ActivationRecord = {
+    namespace: ctx.caller.namespace,
+    name: composition.doc.name,
+    version: composition.doc.version,
+    subject: ctx.caller.subject,
+    publish: false,
+    activationId,
+    start,
+    end: Date.now(),
+    duration: acc.duration,
+    ...(cause === undefined ? {} : { cause }),
+    response,
+    logs: acc.logs,
+    annotations,
+  };
+  writeRecord(ctx, record);
+  return record;
+}

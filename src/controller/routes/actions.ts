@@ -5,17 +5,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ActivationRecord } from '../../core/activation.js';
 import { StatusCode, toExtendedJson } from '../../core/activation.js';
 import type { ActionDoc, Exec, KeyValue, PackageDoc } from '../../core/entities.js';
-import {
-  bumpVersion,
-  getAnnotation,
-  isSequence,
-  mergeKeyValues,
-  setAnnotation,
-} from '../../core/entities.js';
+import { getAnnotation, isSequence, mergeKeyValues, setAnnotation } from '../../core/entities.js';
 import { Messages, WhirlError, badRequest, forbidden, notFound } from '../../core/errors.js';
 import { entityPath, qualifiedPath, type EntityRef } from '../../core/names.js';
 import { resolveKind } from '../../core/runtimes.js';
-import { ConflictError } from '../../store/store.js';
 import { authenticate, type ControllerDeps } from '../app.js';
 import { startActivation } from '../compositions/index.js';
 import { flag, listParams, stringParam, type Query } from '../params.js';
@@ -31,6 +24,7 @@ import {
   objectBody,
   readExec,
 } from '../validate.js';
+import { ownCollection, versionAndPublish, writeEntity } from './common.js';
 
 /** List summaries: no code, no parameters (spec §1.6.1). */
 export function actionSummary(doc: ActionDoc): Record<string, unknown> {
@@ -66,14 +60,7 @@ export function statusOf(record: ActivationRecord): number {
 
 export function actionRoutes(app: FastifyInstance, deps: ControllerDeps): void {
   const auth = authenticate(deps);
-  const collection = async (req: FastifyRequest<{ Querystring: Query }>) => {
-    const { namespace } = parseCollectionPath(req.url, 'actions', req.caller.namespace);
-    if (namespace !== req.caller.namespace) throw forbidden();
-    const { limit, skip, count } = listParams(req.query, 'actions');
-    if (count) return { actions: await deps.entities.count(namespace, 'action') };
-    const docs = (await deps.entities.list(namespace, 'action', { limit, skip })) as ActionDoc[];
-    return docs.map(actionSummary);
-  };
+  const collection = ownCollection(deps, 'actions', 'action', actionSummary);
   app.get<{ Querystring: Query }>('/api/v1/namespaces/:ns/actions', { preHandler: auth }, collection);
 
   app.route<{ Querystring: Query; Body: unknown }>({
@@ -192,30 +179,18 @@ async function putAction(
   if (isSequence(exec)) parameters = [{ key: '_actions', value: exec.components }];
   checkSize('parameters', parameters, deps.system.parameterSize);
   checkSize('annotations', annotations, deps.system.parameterSize);
-  if (body.publish !== undefined && typeof body.publish !== 'boolean')
-    throw malformed('publish must be a boolean');
-  if (body.version !== undefined && typeof body.version !== 'string')
-    throw malformed('version must be a string');
 
   const doc: ActionDoc = {
     namespace: ref.pkg === undefined ? ref.namespace : `${ref.namespace}/${ref.pkg}`,
     name: ref.name,
-    version: previous === undefined ? (body.version ?? '0.0.1') : bumpVersion(previous.version),
-    publish: body.publish ?? previous?.publish ?? false,
+    ...versionAndPublish(body, previous),
     exec,
     parameters,
     limits: actionLimitsValue,
     annotations,
     updated: Date.now(),
   };
-  try {
-    await deps.entities.put(ref.namespace, path, 'action', doc, existing?.rev ?? null);
-  } catch (err) {
-    if (err instanceof ConflictError) {
-      throw new WhirlError(409, existing === undefined ? Messages.alreadyExists : Messages.conflict);
-    }
-    throw err;
-  }
+  await writeEntity(deps, ref.namespace, path, 'action', doc, existing?.rev);
   return reply.code(200).send(doc);
 }
 

@@ -6,11 +6,10 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ActionDoc, KeyValue, PackageDoc } from '../../core/entities.js';
-import { bumpVersion, getAnnotation, isTruthy } from '../../core/entities.js';
+import { getAnnotation, isTruthy } from '../../core/entities.js';
 import { Messages, WhirlError, badRequest, forbidden, notFound } from '../../core/errors.js';
 import { checkName } from '../../core/names.js';
 import type { StoredEntity } from '../../store/store.js';
-import { ConflictError } from '../../store/store.js';
 import { authenticate, type ControllerDeps } from '../app.js';
 import type { Caller } from '../identities.js';
 import { flag, listParams, type Query } from '../params.js';
@@ -18,6 +17,7 @@ import { parseCollectionPath } from '../paths.js';
 import { listAll } from '../references.js';
 import { resolvePackage } from '../resolve.js';
 import { checkSize, isObject, keyValues, malformed, objectBody } from '../validate.js';
+import { versionAndPublish, writeEntity } from './common.js';
 
 export const PackageMessages = {
   reservedName: (name: string) => `Package name '${name}' is reserved.`,
@@ -177,28 +177,17 @@ async function putPackage(
   if (binding !== undefined) annotations.push({ key: 'binding', value: binding });
   checkSize('parameters', parameters, deps.system.parameterSize);
   checkSize('annotations', annotations, deps.system.parameterSize);
-  if (body.publish !== undefined && typeof body.publish !== 'boolean')
-    throw malformed('publish must be a boolean');
-  if (body.version !== undefined && typeof body.version !== 'string')
-    throw malformed('version must be a string');
 
   const doc: PackageDoc = {
     namespace,
     name,
-    version: previous === undefined ? (body.version ?? '0.0.1') : bumpVersion(previous.version),
-    publish: body.publish ?? previous?.publish ?? false,
+    ...versionAndPublish(body, previous),
     annotations,
     parameters,
     binding: binding ?? {},
     updated: Date.now(),
   };
-  try {
-    await deps.entities.put(namespace, name, 'package', doc, existing?.rev ?? null);
-  } catch (err) {
-    if (err instanceof ConflictError)
-      throw new WhirlError(409, existing === undefined ? Messages.alreadyExists : Messages.conflict);
-    throw err;
-  }
+  await writeEntity(deps, namespace, name, 'package', doc, existing?.rev);
   return reply.code(200).send(doc);
 }
 

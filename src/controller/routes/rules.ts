@@ -5,7 +5,6 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RuleDoc } from '../../core/entities.js';
-import { bumpVersion } from '../../core/entities.js';
 import { Messages, WhirlError, badRequest, forbidden, notFound } from '../../core/errors.js';
 import { checkName, fullyQualified, type EntityRef } from '../../core/names.js';
 import {
@@ -16,14 +15,14 @@ import {
   updateLinks,
   type RuleStatus,
 } from '../../events/links.js';
-import { ConflictError } from '../../store/store.js';
 import { authenticate, type ControllerDeps } from '../app.js';
 import type { Caller } from '../identities.js';
-import { flag, listParams, type Query } from '../params.js';
+import { flag, type Query } from '../params.js';
 import { parseCollectionPath } from '../paths.js';
 import { pathForm, refFromValue } from '../references.js';
 import { resolveAction } from '../resolve.js';
 import { checkSize, keyValues, malformed, objectBody } from '../validate.js';
+import { ownCollection, versionAndPublish, writeEntity } from './common.js';
 
 export const RuleMessages = {
   requiresTriggerAndAction: 'rule requires a valid trigger and a valid action',
@@ -38,14 +37,8 @@ const withStatus = (rule: RuleDoc, status: RuleStatus) => ({ ...rule, status });
 export function ruleRoutes(app: FastifyInstance, deps: ControllerDeps): void {
   const auth = authenticate(deps);
 
-  const collection = async (req: FastifyRequest<{ Querystring: Query }>) => {
-    const { namespace } = parseCollectionPath(req.url, 'rules', req.caller.namespace);
-    if (namespace !== req.caller.namespace) throw forbidden();
-    const { limit, skip, count } = listParams(req.query, 'rules');
-    if (count) return { rules: await deps.entities.count(namespace, 'rule') };
-    // Lists carry no status (computing it would read every trigger), as in OpenWhisk.
-    return deps.entities.list(namespace, 'rule', { limit, skip });
-  };
+  // Lists carry no status (computing it would read every trigger), as in OpenWhisk.
+  const collection = ownCollection(deps, 'rules', 'rule', (doc) => doc);
   app.get<{ Querystring: Query }>('/api/v1/namespaces/:ns/rules', { preHandler: auth }, collection);
 
   app.route<{ Querystring: Query; Body: unknown }>({
@@ -137,17 +130,12 @@ async function putRule(
       ? (previous?.annotations ?? [])
       : keyValues(body.annotations, 'annotations');
   checkSize('annotations', annotations, deps.system.parameterSize);
-  if (body.publish !== undefined && typeof body.publish !== 'boolean')
-    throw malformed('publish must be a boolean');
-  if (body.version !== undefined && typeof body.version !== 'string')
-    throw malformed('version must be a string');
 
   const key = ruleKey(namespace, name);
   const doc: RuleDoc = {
     namespace,
     name,
-    version: previous === undefined ? (body.version ?? '0.0.1') : bumpVersion(previous.version),
-    publish: body.publish ?? previous?.publish ?? false,
+    ...versionAndPublish(body, previous),
     annotations,
     updated: Date.now(),
     trigger: pathForm(trigger),
@@ -172,7 +160,7 @@ async function putRule(
   });
   if (!linked) throw badRequest(RuleMessages.triggerDoesNotExist(fullyQualified(trigger)));
   try {
-    await deps.entities.put(namespace, name, 'rule', doc, existing?.rev ?? null);
+    await writeEntity(deps, namespace, name, 'rule', doc, existing?.rev);
   } catch (err) {
     if (previous === undefined) {
       // The rule was not written: take its link back off the trigger.
@@ -180,8 +168,6 @@ async function putRule(
         delete rules[key];
       });
     }
-    if (err instanceof ConflictError)
-      throw new WhirlError(409, existing === undefined ? Messages.alreadyExists : Messages.conflict);
     throw err;
   }
   return reply.code(200).send(withStatus(doc, status));

@@ -4,16 +4,16 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { KeyValue, TriggerDoc } from '../../core/entities.js';
-import { bumpVersion, getAnnotation } from '../../core/entities.js';
+import { getAnnotation } from '../../core/entities.js';
 import { Messages, WhirlError, badRequest, forbidden, notFound } from '../../core/errors.js';
 import { checkName } from '../../core/names.js';
 import { fireTrigger, headersForActions } from '../../events/fire.js';
-import { ConflictError } from '../../store/store.js';
 import { authenticate, type ControllerDeps } from '../app.js';
-import { flag, listParams, type Query } from '../params.js';
+import { flag, type Query } from '../params.js';
 import { parseCollectionPath } from '../paths.js';
 import { refFromString } from '../references.js';
 import { checkSize, isObject, keyValues, malformed, objectBody } from '../validate.js';
+import { ownCollection, versionAndPublish, writeEntity } from './common.js';
 
 export const TriggerMessages = {
   feedNotValid: 'Feed name is not valid',
@@ -33,14 +33,7 @@ function triggerSummary(doc: TriggerDoc): Record<string, unknown> {
 export function triggerRoutes(app: FastifyInstance, deps: ControllerDeps): void {
   const auth = authenticate(deps);
 
-  const collection = async (req: FastifyRequest<{ Querystring: Query }>) => {
-    const { namespace } = parseCollectionPath(req.url, 'triggers', req.caller.namespace);
-    if (namespace !== req.caller.namespace) throw forbidden();
-    const { limit, skip, count } = listParams(req.query, 'triggers');
-    if (count) return { triggers: await deps.entities.count(namespace, 'trigger') };
-    const docs = (await deps.entities.list(namespace, 'trigger', { limit, skip })) as TriggerDoc[];
-    return docs.map(triggerSummary);
-  };
+  const collection = ownCollection(deps, 'triggers', 'trigger', triggerSummary);
   app.get<{ Querystring: Query }>('/api/v1/namespaces/:ns/triggers', { preHandler: auth }, collection);
 
   const entity = (req: FastifyRequest) => {
@@ -137,29 +130,18 @@ async function putTrigger(
   checkSize('annotations', annotations, deps.system.parameterSize);
   if (body.limits !== undefined && body.limits !== null && !isObject(body.limits))
     throw malformed('limits must be an object');
-  if (body.publish !== undefined && typeof body.publish !== 'boolean')
-    throw malformed('publish must be a boolean');
-  if (body.version !== undefined && typeof body.version !== 'string')
-    throw malformed('version must be a string');
 
   const doc: TriggerDoc = {
     namespace,
     name,
-    version: previous === undefined ? (body.version ?? '0.0.1') : bumpVersion(previous.version),
-    publish: body.publish ?? previous?.publish ?? false,
+    ...versionAndPublish(body, previous),
     annotations,
     parameters,
     limits: {},
     updated: Date.now(),
     ...(previous?.rules === undefined ? {} : { rules: previous.rules }),
   };
-  try {
-    await deps.entities.put(namespace, name, 'trigger', doc, existing?.rev ?? null);
-  } catch (err) {
-    if (err instanceof ConflictError)
-      throw new WhirlError(409, existing === undefined ? Messages.alreadyExists : Messages.conflict);
-    throw err;
-  }
+  await writeEntity(deps, namespace, name, 'trigger', doc, existing?.rev);
   return reply.code(200).send(doc);
 }
 
