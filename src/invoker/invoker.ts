@@ -89,6 +89,13 @@ export class Invoker {
   /** Work topics of offline invokers that this one helps empty (cluster mode). */
   private readonly adopted = new Map<string, Subscription>();
   private stopping = false;
+  /**
+   * Activations being handled here, with any further deliveries of the same message: the bus delivers a
+   * message again when its in-progress signal came late (an event loop stalled past the acknowledgement
+   * wait). Such a duplicate must neither run nor end the activation: it waits, and is acknowledged with
+   * the original.
+   */
+  private readonly handling = new Map<string, Delivery<ActivationMessage>[]>();
   private readonly actions: ActionCache | undefined;
   /** Initialisations in progress, shared by activations that reached a concurrent container early. */
   private readonly initializing = new WeakMap<Container, Promise<Outcome | undefined>>();
@@ -147,6 +154,30 @@ export class Invoker {
 
   private async handle(delivery: Delivery<ActivationMessage>, claim = true): Promise<void> {
     const msg = delivery.data;
+    const duplicates = this.handling.get(msg.activationId);
+    if (duplicates !== undefined) {
+      duplicates.push(delivery);
+      return;
+    }
+    this.handling.set(msg.activationId, []);
+    let outcome: 'ack' | 'release' = 'ack';
+    try {
+      outcome = await this.handleOnce(delivery, claim);
+    } finally {
+      // Duplicates share the original's fate: acknowledged with it, or handed back with it.
+      for (const d of this.handling.get(msg.activationId) ?? []) {
+        if (outcome === 'ack') d.ack();
+        else d.release();
+      }
+      this.handling.delete(msg.activationId);
+    }
+  }
+
+  private async handleOnce(
+    delivery: Delivery<ActivationMessage>,
+    claim: boolean,
+  ): Promise<'ack' | 'release'> {
+    const msg = delivery.data;
     let done: Executed;
     try {
       done = await this.execute(msg, claim);
@@ -154,7 +185,7 @@ export class Invoker {
       if (err instanceof NotStarted) {
         // Never started: back to the bus, for this or another invoker.
         delivery.release();
-        return;
+        return 'release';
       }
       this.o.onError?.(err);
       const now = Date.now();
@@ -177,6 +208,7 @@ export class Invoker {
     await this.complete(msg, done, write);
     if (write && this.o.ackAfterStore === true) await this.o.writer.persisted(msg.activationId);
     delivery.ack();
+    return 'ack';
   }
 
   /** Sends the completion to the controller that waits; a record too big for the bus is read from the store. */
@@ -277,12 +309,16 @@ export class Invoker {
     }
     const container = lease.container;
     if (this.o.claims !== undefined && claim) {
+      // Not run here after all: hand the container back. One that nobody initialised (a cold start for
+      // this activation) is removed, as the pool cannot reuse or evict a container in that state.
+      const unused = () =>
+        this.pool.release(container, !container.initialized && !this.initializing.has(container));
       const earlier = await this.claim(msg, action.annotations).catch((err: unknown) => {
-        this.pool.release(container, false);
+        unused();
         throw err;
       });
       if (earlier !== undefined) {
-        this.pool.release(container, false);
+        unused();
         return earlier;
       }
     }

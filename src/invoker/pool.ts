@@ -182,9 +182,7 @@ export class ContainerPool {
   /** Frees memory by evicting idle warm containers, oldest first; false if that cannot suffice. */
   private makeRoom(memoryMB: number): boolean {
     if (this.free() >= memoryMB) return true;
-    const idle = [...this.containers]
-      .filter((c) => c.active === 0 && c.initialized)
-      .sort((a, b) => a.lastUsed - b.lastUsed);
+    const idle = [...this.containers].filter((c) => c.active === 0).sort((a, b) => a.lastUsed - b.lastUsed);
     let reclaimable = this.free();
     const victims: Container[] = [];
     for (const c of idle) {
@@ -355,7 +353,7 @@ export class ContainerPool {
   private housekeeping(): void {
     const now = Date.now();
     for (const c of this.containers) {
-      if (c.active > 0 || !c.initialized) continue;
+      if (c.active > 0) continue;
       const idle = now - c.lastUsed;
       if (idle >= this.options.idleTimeoutMs) void this.remove(c);
       else if (this.options.pauseGraceMs > 0 && idle >= this.options.pauseGraceMs && !c.paused) {

@@ -16,7 +16,7 @@ import { TestCluster, guestAuth } from '../helpers/cluster.js';
 import { DATABASE_URL } from '../helpers/services.js';
 
 const LOAD_MS = Number(process.env.WHIRL_CHAOS_MS ?? 45_000);
-const NON_BLOCKING_PER_SECOND = Number(process.env.WHIRL_CHAOS_RATE ?? 30);
+const NON_BLOCKING_PER_SECOND = Number(process.env.WHIRL_CHAOS_RATE ?? 40);
 const BLOCKING_CLIENTS = 8;
 const A = '/api/v1/namespaces/_/actions';
 

@@ -137,7 +137,7 @@ describe('soak: hostile and well-behaved actions together', () => {
           `(a third in ${Math.round(first)}, at the end ${Math.round(last)}); at most ${maxSandboxes} sandbox processes`,
       );
       expect(missing.size).toBe(0);
-      expect(accepted.size).toBeGreaterThan(SECONDS * 5);
+      expect(accepted.size).toBeGreaterThan(SECONDS);
       // Successes, 202s and the actions' own failures (502): never a platform error.
       for (const s of statuses.keys()) expect([200, 202, 502]).toContain(s);
       expect(Math.max(...rss)).toBeLessThan(600);
