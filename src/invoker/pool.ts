@@ -48,6 +48,9 @@ function keyOf(req: ContainerRequest): string {
   return `${req.actionKey}#${req.rev}${req.network === undefined ? '' : `#${req.network}`}`;
 }
 
+/** Sandbox ids name cgroups and directories: unique across every pool of this process. */
+let sandboxSeq = 0;
+
 export type StartKind = 'warm' | 'prewarm' | 'cold';
 
 export interface Lease {
@@ -75,7 +78,6 @@ export class ContainerPool {
   private readonly stems: Stem[] = [];
   private readonly queue: Waiter[] = [];
   private usedMB = 0;
-  private seq = 0;
   private closed = false;
   private readonly timer: NodeJS.Timeout;
   /** Stem cells being started, by `kind/memory`. */
@@ -250,7 +252,7 @@ export class ContainerPool {
     network?: 'api-only',
   ): Promise<Container> {
     const sandbox = await this.factory.create({
-      id: `s${process.pid}x${(this.seq++).toString(36)}`,
+      id: `s${process.pid}x${(sandboxSeq++).toString(36)}`,
       family,
       memoryMB,
       concurrency,

@@ -213,6 +213,7 @@ const FLAGS = {
   'system-key': 'string',
   'invoker-memory': 'number',
   'idle-timeout': 'number',
+  'pause-grace': 'number',
   'no-prewarm': 'boolean',
   sandbox: 'string',
   'insecure-sandbox': 'boolean',
@@ -233,6 +234,7 @@ Options:
   --system-key UUID:KEY   key of the whisk.system namespace (default: generated on first start)
   --invoker-memory MB     memory for action containers (default 2048)
   --idle-timeout SECONDS  remove containers idle this long (default 600)
+  --pause-grace SECONDS   pause containers idle this long (default 10; 0: never)
   --no-prewarm            start no stem cells
   --sandbox BACKEND       where actions run: process (default) or docker
   --insecure-sandbox      serve several tenants even where sandboxes cannot be isolated
@@ -254,6 +256,7 @@ export async function runStandalone(argv: string[]): Promise<void> {
   if (flags['system-key'] !== undefined) o.systemKey = flags['system-key'];
   if (flags['invoker-memory'] !== undefined) o.invokerMemoryMB = flags['invoker-memory'];
   if (flags['idle-timeout'] !== undefined) o.idleTimeoutMs = flags['idle-timeout'] * 1000;
+  if (flags['pause-grace'] !== undefined) o.pauseGraceMs = flags['pause-grace'] * 1000;
   if (flags['no-prewarm'] === true) o.prewarm = [];
   if (flags.sandbox !== undefined) {
     if (!(SANDBOX_BACKENDS as readonly string[]).includes(flags.sandbox)) {

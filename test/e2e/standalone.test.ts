@@ -146,6 +146,29 @@ describe('whirl standalone as a process', () => {
     expect(await waitUntil(() => before.every((p) => !running(p)))).toBe(true);
   });
 
+  it('leaves no paused sandbox behind when killed with SIGKILL', async () => {
+    const w = await startWhirl({ args: ['--pause-grace', '1', '--no-prewarm'] });
+    started.push(w);
+    await api(w, 'PUT', '/actions/idle', {
+      exec: { kind: 'nodejs:20', code: 'function main() { return {} }' },
+    });
+    await api(w, 'POST', '/actions/idle?blocking=true');
+    const before = descendants(w.process.pid!);
+    // Wait until the idle container is paused (its processes stopped: state T).
+    const stopped = () =>
+      before.some((p) => {
+        try {
+          const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+          return stat.slice(stat.lastIndexOf(')') + 2)[0] === 'T';
+        } catch {
+          return false;
+        }
+      });
+    expect(await waitUntil(stopped, 10_000)).toBe(true);
+    await w.kill();
+    expect(await waitUntil(() => before.every((p) => !running(p)))).toBe(true);
+  });
+
   it('refuses to start on a bad flag or key, with a clear message', async () => {
     const run = (args: string[]) =>
       new Promise<{ code: number | null; err: string }>((resolve) => {

@@ -1,6 +1,6 @@
 /**
  * Resource limits for process sandboxes through Linux cgroups: memory (no extra swap), pids, CPU shares,
- * and a freezer for pause/resume and reliable kill-all. cgroup v1 (one hierarchy per controller) and v2
+ * a way to pause and resume a sandbox, and reliable kill-all. cgroup v1 (one hierarchy per controller) and v2
  * (unified) are both handled; which one is present is detected once.
  */
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync, readdirSync } from 'node:fs';
@@ -20,7 +20,8 @@ export interface SandboxCgroup {
   /** Directories whose `cgroup.procs` the sandbox's first process writes itself into. */
   readonly procsDirs: string[];
   oomKilled(): boolean;
-  freeze(frozen: boolean): void;
+  /** Stops (or resumes) every process of the group, in a way that a SIGKILL still ends at once. */
+  pause(paused: boolean): Promise<void>;
   /** SIGKILLs every process still in the group. */
   killAll(): void;
   /** SIGKILLs every process in the group except `keep`, if `go()` still agrees once they are listed. */
@@ -61,6 +62,23 @@ async function pidsInAsync(dir: string): Promise<number[]> {
     return (await readFile(join(dir, 'cgroup.procs'), 'utf8')).split('\n').filter(Boolean).map(Number);
   } catch {
     return [];
+  }
+}
+
+/** Signals every process of the group until no new one turns up (a process may fork meanwhile). */
+async function signalAll(dir: string, signal: NodeJS.Signals): Promise<void> {
+  const done = new Set<number>();
+  for (let round = 0; round < 10; round++) {
+    const fresh = (await pidsInAsync(dir)).filter((p) => !done.has(p));
+    if (fresh.length === 0) return;
+    for (const pid of fresh) {
+      done.add(pid);
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // gone
+      }
+    }
   }
 }
 
@@ -120,7 +138,9 @@ class V1 implements CgroupManager {
     return {
       procsDirs: Object.values(dirs),
       oomKilled: () => /oom_kill [1-9]/.test(read(join(dirs.memory, 'memory.oom_control'))),
-      freeze: (frozen) => write(join(dirs.freezer, 'freezer.state'), frozen ? 'FROZEN' : 'THAWED'),
+      // Not the v1 freezer: a frozen task keeps a SIGKILL pending until thawed, so a sandbox paused when Whirl
+      // dies (kill -9) would outlive it. Stopped tasks die of SIGKILL at once.
+      pause: (paused) => signalAll(dirs.pids, paused ? 'SIGSTOP' : 'SIGCONT'),
       killAll: () => {
         // Freeze first so that nothing forks between listing and killing.
         tryWrite(join(dirs.freezer, 'freezer.state'), 'FROZEN');
@@ -171,7 +191,8 @@ class V2 implements CgroupManager {
     return {
       procsDirs: [dir],
       oomKilled: () => /oom_kill [1-9]/.test(read(join(dir, 'memory.events'))),
-      freeze: (frozen) => write(join(dir, 'cgroup.freeze'), frozen ? 1 : 0),
+      // The v2 freezer lets SIGKILL through, unlike v1's.
+      pause: async (paused) => write(join(dir, 'cgroup.freeze'), paused ? 1 : 0),
       killAll: () => {
         if (!tryWrite(join(dir, 'cgroup.kill'), 1)) killPids(pidsIn(dir));
       },

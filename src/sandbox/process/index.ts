@@ -6,7 +6,7 @@
  * - `--pdeathsig KILL` makes the kernel kill `unshare` if Whirl dies, even by `kill -9`;
  * - `--kill-child` then kills the namespace's pid 1, and the kernel kills every process of a pid namespace
  *   whose pid 1 exits: nothing an action started can outlive its sandbox or Whirl;
- * - enter.sh joins the cgroups (memory, pids, cpu, freezer), builds a minimal read-only root (mounts.ts),
+ * - enter.sh joins the cgroups (memory, pids, cpu, freezer for kill-all), builds a minimal read-only root (mounts.ts),
  *   and drops to uid 65534 with no capabilities before exec'ing the proxy.
  * Elsewhere it runs the proxy as a plain child process and says so (IsolationReport).
  *
@@ -375,11 +375,11 @@ class ProcessSandbox implements Sandbox {
   }
 
   async pause(): Promise<void> {
-    if (!this.hasExited) this.cgroup?.freeze(true);
+    if (!this.hasExited) await this.cgroup?.pause(true);
   }
 
   async resume(): Promise<void> {
-    if (!this.hasExited) this.cgroup?.freeze(false);
+    if (!this.hasExited) await this.cgroup?.pause(false);
   }
 }
 
@@ -422,8 +422,7 @@ async function probe(
       'pid, mount, ipc and uts namespaces; read-only system view; private /tmp; uid 65534, no capabilities',
     );
   }
-  if (cgroups !== undefined)
-    notes.push(`cgroup v${cgroups.version} memory (no swap), pids, cpu shares and freezer`);
+  if (cgroups !== undefined) notes.push(`cgroup v${cgroups.version} memory (no swap), pids and cpu shares`);
   const net = namespaces ? await SandboxNetwork.open(o.networkDeny) : { unavailable: 'needs namespaces' };
   const network = net instanceof SandboxNetwork ? net : undefined;
   notes.push(
