@@ -5,54 +5,39 @@
 //   - throughput at 32 connections with 1, 2 and 3 invokers, for a no-op action (CPU-bound on this
 //     machine) and for an action that waits 50 ms (bound by invoker capacity, which invokers add).
 // Results are printed and written to bench/results/cluster-<date>.json.
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { latency, throughput } from './load.mjs';
+import {
+  KEY,
+  LIMITS,
+  headers as authHeaders,
+  root,
+  startProcess,
+  startStandalone,
+  stopProcess,
+  whirlBin,
+} from './whirl.mjs';
 
 const quick = process.argv.includes('--quick');
 const LATENCY_COUNT = quick ? 300 : 1500;
 const SECONDS = quick ? 3 : 6;
 const CONNECTIONS = 32;
-const root = fileURLToPath(new URL('..', import.meta.url));
-const whirlBin = join(root, 'bin', 'whirl.js');
 const DATABASE_URL = process.env.WHIRL_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const NATS_URL = process.env.WHIRL_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
-const KEY =
-  '23bc46b1-71f6-4ed5-8c54-816aa4f8c502:123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP';
-const headers = {
-  authorization: `Basic ${Buffer.from(KEY).toString('base64')}`,
-  'content-type': 'application/json',
-};
-const LIMITS = { invocationsPerMinute: 10_000_000, concurrentInvocations: 100_000, firesPerMinute: 100_000 };
+const headers = authHeaders();
 
 const children = [];
-function start(args, ready) {
-  const child = spawn(process.execPath, [whirlBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (c) => {
-      out += c.toString();
-      const m = ready.exec(out);
-      if (m) resolve({ child, match: m, output: () => out });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code}:\n${out}`)));
-  });
+async function start(args, ready) {
+  const p = await startProcess([whirlBin, ...args], ready);
+  children.push(p.child);
+  return p;
 }
-const stop = (p) =>
-  new Promise((resolve) => {
-    if (p.child.exitCode !== null) return resolve();
-    p.child.once('exit', resolve);
-    p.child.kill('SIGTERM');
-  });
+const stop = stopProcess;
 
 async function call(base, method, path, body) {
   const r = await fetch(`${base}${path}`, {
@@ -82,24 +67,13 @@ const invokeOpts = { method: 'POST', headers, body: '{}' };
 const fmt = (n) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
 
 // 1. Standalone, for the same-run comparison.
-const dataDir = mkdtempSync(join(tmpdir(), 'whirl-bench-'));
-const { SqliteStore } = await import('../dist/store/sqlite/index.js');
-{
-  const s = new SqliteStore(join(dataDir, 'whirl.db'));
-  await s.setLimits('guest', LIMITS);
-  await s.close();
-}
-const standalone = await start(
-  ['standalone', '--port', '0', '--data-dir', dataDir, '--guest-key', KEY, '--no-wskprops'],
-  /ready on (http:\/\/\S+)/,
-);
-const saUrl = standalone.match[1];
+const standalone = await startStandalone();
+const saUrl = standalone.url;
 await deploy(saUrl);
 const saLatency = await latency(invokeUrl(saUrl, 'noop'), invokeOpts, LATENCY_COUNT);
 const saNoop = await throughput(invokeUrl(saUrl, 'noop'), invokeOpts, CONNECTIONS, SECONDS);
 const saWait = await throughput(invokeUrl(saUrl, 'wait50'), invokeOpts, CONNECTIONS, SECONDS);
-await stop(standalone);
-rmSync(dataDir, { recursive: true, force: true });
+await standalone.stop();
 
 // 2. The cluster: one controller, invokers added one at a time.
 const schema = `whirl_bench_${randomBytes(4).toString('hex')}`;

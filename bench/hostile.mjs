@@ -1,51 +1,23 @@
 // A well-behaved tenant's warm invoke latency, alone and next to a hostile neighbour (another namespace
 // running CPU spins, memory hogs, fork bombs and log floods), measured in the same run.
 //   node bench/hostile.mjs [--quick]      results printed and written to bench/results/hostile-<date>.json
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { latency } from './load.mjs';
+import { KEY, LIMITS, headers as header, root, startStandalone, whirlBin } from './whirl.mjs';
 
 const quick = process.argv.includes('--quick');
 const COUNT = quick ? 300 : 1500;
-const root = fileURLToPath(new URL('..', import.meta.url));
-const whirlBin = join(root, 'bin', 'whirl.js');
-const KEY =
-  '23bc46b1-71f6-4ed5-8c54-816aa4f8c502:123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP';
-const header = (key) => ({
-  authorization: `Basic ${Buffer.from(key).toString('base64')}`,
-  'content-type': 'application/json',
-});
 
-const dataDir = mkdtempSync(join(tmpdir(), 'whirl-hostile-'));
-const child = spawn(
-  process.execPath,
-  [whirlBin, 'standalone', '--port', '0', '--data-dir', dataDir, '--guest-key', KEY, '--no-wskprops'],
-  {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  },
-);
-let out = '';
-const url = await new Promise((resolve, reject) => {
-  const on = (c) => {
-    out += c;
-    const m = /ready on (http:\/\/\S+)/.exec(out);
-    if (m) resolve(m[1]);
-  };
-  child.stderr.on('data', on);
-  child.once('exit', () => reject(new Error(out)));
-});
+const whirl = await startStandalone([], { guest: LIMITS, mallory: LIMITS });
+const url = whirl.url;
 const admin = (...args) =>
-  execFileSync(process.execPath, [whirlBin, 'admin', ...args, '--data-dir', dataDir])
+  execFileSync(process.execPath, [whirlBin, 'admin', ...args, '--data-dir', whirl.dataDir])
     .toString()
     .trim();
 const hostileKey = admin('user', 'create', 'mallory');
-for (const ns of ['guest', 'mallory'])
-  admin('limits', 'set', ns, '--invocationsPerMinute', '100000000', '--concurrentInvocations', '100000');
-await new Promise((r) => setTimeout(r, 1200));
 
 async function put(key, name, body) {
   const r = await fetch(`${url}/api/v1/namespaces/_/actions/${name}?overwrite=true`, {
@@ -123,6 +95,4 @@ console.log(`ratio                   ${f(results.ratios.p50).padEnd(9)}${f(resul
 const file = join(root, 'bench', 'results', `hostile-${results.date.replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`written to ${file}`);
-child.kill('SIGTERM');
-await new Promise((r) => child.once('exit', r));
-rmSync(dataDir, { recursive: true, force: true });
+await whirl.stop();

@@ -1,45 +1,20 @@
 // `npm run bench`: Whirl's warm invoke path and cold starts, each figure next to a raw Node.js http
 // server measured in the same run on the same machine (the ratio is the number to watch).
 //   node bench/run.mjs [--quick]     results printed and written to bench/results/<date>.json
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { latency, request, throughput } from './load.mjs';
+import { headers, root, startProcess, startStandalone } from './whirl.mjs';
 
 const quick = process.argv.includes('--quick');
 const LATENCY_COUNT = quick ? 500 : 3000;
 const SECONDS = quick ? 3 : 8;
 const CONNECTIONS = 32;
 const COLD_RUNS = quick ? 4 : 10;
-const root = fileURLToPath(new URL('..', import.meta.url));
-const whirlBin = join(root, 'bin', 'whirl.js');
-const KEY =
-  '23bc46b1-71f6-4ed5-8c54-816aa4f8c502:123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP';
-const auth = {
-  authorization: `Basic ${Buffer.from(KEY).toString('base64')}`,
-  'content-type': 'application/json',
-};
-
-function startProcess(args, readyPattern, env = {}) {
-  const child = spawn(process.execPath, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (c) => {
-      out += c.toString();
-      const m = readyPattern.exec(out);
-      if (m) resolve({ child, match: m });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`exited with ${code}:\n${out}`)));
-  });
-}
+const auth = headers();
 
 async function api(method, path, body) {
   const agent = new http.Agent();
@@ -67,26 +42,8 @@ const base = await startProcess([join(root, 'bench', 'baseline-server.mjs'), '0'
 const baseUrl = `http://127.0.0.1:${base.match[1]}/`;
 
 // 2. Whirl standalone, with throttles out of the way.
-const dataDir = mkdtempSync(join(tmpdir(), 'whirl-bench-'));
-const whirl = await startProcess(
-  [whirlBin, 'standalone', '--port', '0', '--data-dir', dataDir, '--guest-key', KEY, '--no-wskprops'],
-  /ready on (http:\/\/\S+)/,
-);
-const whirlUrl = whirl.match[1];
-execFileSync(process.execPath, [
-  whirlBin,
-  'admin',
-  'limits',
-  'set',
-  'guest',
-  '--invocationsPerMinute',
-  '100000000',
-  '--concurrentInvocations',
-  '100000',
-  '--data-dir',
-  dataDir,
-]);
-await sleep(1200); // the server re-reads limits within a second
+const whirl = await startStandalone();
+const whirlUrl = whirl.url;
 
 const results = {
   date: new Date().toISOString(),
@@ -213,10 +170,8 @@ try {
   writeFileSync(join(root, 'bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nwritten to ${file}`);
 } finally {
-  whirl.child.kill('SIGTERM');
+  await whirl.stop();
   base.child.kill('SIGTERM');
-  await new Promise((r) => whirl.child.once('exit', r));
-  rmSync(dataDir, { recursive: true, force: true });
 }
 
 // The sandbox backends side by side (process and docker: start, pause/resume, cold starts), in the same run.
@@ -229,6 +184,13 @@ if (!process.argv.includes('--no-sandboxes')) {
 // The cluster (controller + 1, 2, 3 invokers over PostgreSQL and NATS) against standalone, in the same run.
 if (!process.argv.includes('--no-cluster')) {
   execFileSync(process.execPath, [join(root, 'bench', 'cluster.mjs'), ...(quick ? ['--quick'] : [])], {
+    stdio: 'inherit',
+  });
+}
+
+// A well-behaved tenant next to a hostile one (CPU spins, memory hogs, fork bombs, log floods), same run.
+if (!process.argv.includes('--no-hostile')) {
+  execFileSync(process.execPath, [join(root, 'bench', 'hostile.mjs'), ...(quick ? ['--quick'] : [])], {
     stdio: 'inherit',
   });
 }

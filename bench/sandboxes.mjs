@@ -6,29 +6,21 @@
 //     cell and with a new sandbox, and a warm invoke.
 // Docker absent: the docker column says why. Results are printed and written to
 // bench/results/sandboxes-<date>.json.
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { latency, percentile, request } from './load.mjs';
+import { headers, root, startStandalone } from './whirl.mjs';
 
 const quick = process.argv.includes('--quick');
 const STARTS = quick ? 5 : 15;
 const WARM_RUNS = quick ? 100 : 400;
 const PAUSES = quick ? 5 : 15;
 const COLD_RUNS = quick ? 3 : 8;
-const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = (p) => join(root, 'dist', p);
-const whirlBin = join(root, 'bin', 'whirl.js');
-const KEY =
-  '23bc46b1-71f6-4ed5-8c54-816aa4f8c502:123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP';
-const auth = {
-  authorization: `Basic ${Buffer.from(KEY).toString('base64')}`,
-  'content-type': 'application/json',
-};
+const auth = headers();
 const NOOP = 'function main(p) { return p }';
 
 const median = (xs) =>
@@ -141,58 +133,9 @@ async function sandboxFigures(backend) {
   }
 }
 
-function startWhirl(backend, dataDir) {
-  const child = spawn(
-    process.execPath,
-    [
-      whirlBin,
-      'standalone',
-      '--port',
-      '0',
-      '--data-dir',
-      dataDir,
-      '--guest-key',
-      KEY,
-      '--no-wskprops',
-      '--sandbox',
-      backend,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (c) => {
-      out += c.toString();
-      const m = /ready on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1] });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) =>
-      reject(new Error(`whirl --sandbox ${backend} exited with ${code}:\n${out}`)),
-    );
-  });
-}
-
 /** Cold and warm invokes through a standalone Whirl on one backend. */
 async function standaloneFigures(backend) {
-  const dataDir = mkdtempSync(join(tmpdir(), `whirl-bench-${backend}-`));
-  const whirl = await startWhirl(backend, dataDir);
-  const { spawnSync } = await import('node:child_process');
-  spawnSync(process.execPath, [
-    whirlBin,
-    'admin',
-    'limits',
-    'set',
-    'guest',
-    '--invocationsPerMinute',
-    '100000000',
-    '--concurrentInvocations',
-    '100000',
-    '--data-dir',
-    dataDir,
-  ]);
-  await sleep(1200); // the server re-reads limits within a second
+  const whirl = await startStandalone(['--sandbox', backend]);
   const put = async (name, memory) => {
     const agent = new http.Agent();
     const [status] = await request(agent, `${whirl.url}/api/v1/namespaces/_/actions/${name}?overwrite=true`, {
@@ -243,9 +186,7 @@ async function standaloneFigures(backend) {
       samples: { prewarmed, fresh },
     };
   } finally {
-    whirl.child.kill('SIGTERM');
-    await new Promise((r) => whirl.child.once('exit', r));
-    rmSync(dataDir, { recursive: true, force: true });
+    await whirl.stop();
   }
 }
 

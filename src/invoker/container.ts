@@ -57,6 +57,8 @@ export class Container {
   initialized = false;
   dead = false;
   paused = false;
+  /** Pending kill of leftover processes once the container is idle (see ContainerPool). */
+  reapTimer: NodeJS.Timeout | undefined;
   private readonly agent: http.Agent;
   private readonly router: LogRouter;
 
