@@ -26,22 +26,16 @@ import { ActivationWriter } from '../store/activation-writer.js';
 import { PostgresStore } from '../store/postgres/index.js';
 import { bootstrapNamespaces } from './bootstrap.js';
 import { syncEntityCaches } from './cluster/cache-sync.js';
-import { stopOnSignals } from './cluster/signals.js';
+import { stopOnSignals } from './signals.js';
+import { openClusterBackends, type BackendOptions } from './cluster/backends.js';
 import { loadConfig, usage, type Config } from './cluster/config.js';
 import { RecentRecords } from './cluster/recent-records.js';
 import { log } from './log.js';
 import { VERSION } from './standalone.js';
 
-export interface ControllerOptions {
-  id: string;
+export interface ControllerOptions extends BackendOptions {
   host: string;
   port: number;
-  databaseUrl: string;
-  databaseSchema: string;
-  databasePool: number;
-  natsUrl: string;
-  natsPrefix: string;
-  ackWaitMs: number;
   guestKey?: string;
   systemKey?: string;
   offlineAfterMs: number;
@@ -100,18 +94,7 @@ async function storedRecord(
 }
 
 export async function startController(o: ControllerOptions): Promise<RunningController> {
-  const store = await PostgresStore.open({
-    url: o.databaseUrl,
-    schema: o.databaseSchema,
-    poolSize: o.databasePool,
-  });
-  let bus: NatsBus;
-  try {
-    bus = await NatsBus.open({ url: o.natsUrl, prefix: o.natsPrefix, name: o.id, ackWaitMs: o.ackWaitMs });
-  } catch (err) {
-    await store.close();
-    throw err;
-  }
+  const { store, bus } = await openClusterBackends(o);
   const onError = (what: string) => (err: unknown) =>
     log.error(`${what}: ${err instanceof Error ? err.message : String(err)}`);
   const boot = await bootstrapNamespaces(store, o.guestKey, o.systemKey);

@@ -9,7 +9,6 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NatsStartClaims } from '../bus/nats/claims.js';
-import { NatsBus } from '../bus/nats/index.js';
 import { NatsInvokerRegistry } from '../bus/nats/registry.js';
 import { DEFAULT_SYSTEM_LIMITS } from '../core/limits.js';
 import { Invoker } from '../invoker/invoker.js';
@@ -17,22 +16,15 @@ import { openSandboxes, SANDBOX_BACKENDS, type SandboxBackend } from '../sandbox
 import { probeTopic } from '../scheduler/cluster-balancer.js';
 import { InvokerHealth, type InvokerHeartbeat } from '../scheduler/health.js';
 import { ActivationWriter } from '../store/activation-writer.js';
-import { PostgresStore } from '../store/postgres/index.js';
-import { stopOnSignals } from './cluster/signals.js';
+import { stopOnSignals } from './signals.js';
 import { loadConfig, usage, type Config } from './cluster/config.js';
 import { UsageError } from './flags.js';
 import { log } from './log.js';
 import { checkTenancy } from './tenancy.js';
 import { DEFAULT_PREWARM } from './standalone.js';
+import { openClusterBackends, type BackendOptions } from './cluster/backends.js';
 
-export interface InvokerProcessOptions {
-  id: string;
-  databaseUrl: string;
-  databaseSchema: string;
-  databasePool: number;
-  natsUrl: string;
-  natsPrefix: string;
-  ackWaitMs: number;
+export interface InvokerProcessOptions extends BackendOptions {
   memoryMB: number;
   apiHost: string;
   sandbox: SandboxBackend;
@@ -81,18 +73,7 @@ export function invokerOptions(c: Config): InvokerProcessOptions {
 
 export async function startInvoker(o: InvokerProcessOptions): Promise<RunningInvoker> {
   const startedAt = Date.now();
-  const store = await PostgresStore.open({
-    url: o.databaseUrl,
-    schema: o.databaseSchema,
-    poolSize: o.databasePool,
-  });
-  let bus: NatsBus;
-  try {
-    bus = await NatsBus.open({ url: o.natsUrl, prefix: o.natsPrefix, name: o.id, ackWaitMs: o.ackWaitMs });
-  } catch (err) {
-    await store.close();
-    throw err;
-  }
+  const { store, bus } = await openClusterBackends(o);
   const onError = (err: unknown) => log.error(`${o.id}: ${err instanceof Error ? err.message : String(err)}`);
   const instance = `${o.natsPrefix}-${o.id}`;
   const sandboxes = await openSandboxes({

@@ -23,6 +23,7 @@ import { Compositions } from '../controller/compositions/index.js';
 import { AlarmsProvider, alarmRoutes } from '../events/alarms/index.js';
 import type { PrewarmConfig } from '../invoker/pool.js';
 import { openSandboxes, SANDBOX_BACKENDS, type SandboxBackend } from '../sandbox/index.js';
+import { stopOnSignals } from './signals.js';
 import { checkTenancy } from './tenancy.js';
 import type { IsolationReport } from '../sandbox/sandbox.js';
 import { SingleInvokerBalancer } from '../scheduler/load-balancer.js';
@@ -285,26 +286,7 @@ export async function runStandalone(argv: string[]): Promise<void> {
     );
   }
 
-  let signals = 0;
-  const shutdown = (signal: string) => {
-    if (++signals > 1) {
-      log.warn('second signal: exiting now');
-      process.exit(130);
-    }
-    log.info(`${signal}: draining in-flight work and stopping sandboxes...`);
-    running.stop().then(
-      () => {
-        log.info('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        log.error(`shutdown failed: ${String(err)}`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  stopOnSignals(() => running.stop(), 'draining in-flight work and stopping sandboxes...');
   log.info(
     `whirl standalone ready on ${running.url} (data ${resolve(o.dataDir)}, sandbox ${isolation.isolated ? 'isolated' : 'NOT isolated'})`,
   );
