@@ -2,6 +2,7 @@
 // speak /init and /run through it and check the logs the way OpenWhisk's own runtime tests do.
 /* eslint-disable @typescript-eslint/no-explicit-any --
    test code (run by vitest like *.test.ts, which has the same relaxations): responses are loose JSON. */
+import { Agent, request } from 'node:http';
 import { expect } from 'vitest';
 import type { ProxyKind } from './protocol.fixtures.js';
 
@@ -92,3 +93,86 @@ export type Start = (kind: ProxyKind, env?: Record<string, string>) => Promise<P
 export type ProxyCase = (title: string, body: (start: Start) => Promise<void>, timeout?: number) => void;
 /** describe, or describe.concurrent. */
 export type Group = (title: string, body: () => void) => void;
+
+/** Where a proxy answers: a Unix socket or a TCP port. */
+export type ProxyTarget = { socketPath: string } | { host: string; port: number };
+
+/** Captured output of a proxy, and a way to hear when more arrives. */
+export interface CapturedOutput {
+  out: { stdout: string; stderr: string };
+  listeners: Set<() => void>;
+}
+
+function post(
+  target: ProxyTarget,
+  agent: Agent,
+  path: string,
+  payload: string,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        ...target,
+        agent,
+        path,
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** A ProxyHandle speaking HTTP to `target`, reading `captured` output; `stop` ends the proxy. */
+export function httpProxyHandle(
+  target: ProxyTarget,
+  captured: CapturedOutput,
+  stop: () => Promise<void>,
+): ProxyHandle {
+  const agent = new Agent({ keepAlive: true });
+  const { out, listeners } = captured;
+  return {
+    async request(path, body, opts) {
+      const { status, text } = await post(target, agent, path, opts?.raw ?? JSON.stringify(body));
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+      return { status, body: parsed, text };
+    },
+    output: () => ({ ...out }),
+    waitForSentinels(n, timeoutMs = 10_000) {
+      const enough = (): boolean =>
+        out.stdout.split(SENTINEL).length > n && out.stderr.split(SENTINEL).length > n;
+      if (enough()) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const listener = (): void => {
+          if (!enough()) return;
+          listeners.delete(listener);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(listener);
+          reject(new Error(`expected ${n} sentinels per stream; got:\n${out.stdout}\n---\n${out.stderr}`));
+        }, timeoutMs);
+        listeners.add(listener);
+      });
+    },
+    async stop() {
+      agent.destroy();
+      await stop();
+    },
+  };
+}

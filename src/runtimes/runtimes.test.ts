@@ -5,13 +5,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { defineProtocolCases, SENTINEL, type ProxyHandle, type ProxyKind } from './protocol.cases.js';
+import { defineProtocolCases, type ProxyHandle, type ProxyKind } from './protocol.cases.js';
+import { httpProxyHandle, type ProxyTarget } from './protocol.harness.js';
 
 /** The compiled runtimes; WHIRL_RUNTIMES_DIR points elsewhere (e.g. a private build). */
 const RUNTIMES = resolve(
@@ -91,79 +91,8 @@ async function stopProxy(started: Started): Promise<void> {
   await rm(started.dir, { recursive: true, force: true });
 }
 
-type Target = { socketPath: string } | { host: string; port: number };
-
-function post(
-  target: Target,
-  agent: Agent,
-  path: string,
-  payload: string,
-): Promise<{ status: number; text: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const req = request(
-      {
-        ...target,
-        agent,
-        path,
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () =>
-          resolvePromise({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-function handleFor(started: Started, target: Target): ProxyHandle {
-  const agent = new Agent({ keepAlive: true });
-  return {
-    async request(path, body, opts) {
-      const { status, text } = await post(target, agent, path, opts?.raw ?? JSON.stringify(body));
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = undefined;
-      }
-      return { status, body: parsed, text };
-    },
-    output: () => ({ ...started.out }),
-    waitForSentinels(count, timeoutMs = 10_000) {
-      const enough = (): boolean =>
-        started.out.stdout.split(SENTINEL).length > count &&
-        started.out.stderr.split(SENTINEL).length > count;
-      if (enough()) return Promise.resolve();
-      return new Promise((resolvePromise, reject) => {
-        const listener = (): void => {
-          if (!enough()) return;
-          started.onOutput.delete(listener);
-          clearTimeout(timer);
-          resolvePromise();
-        };
-        const timer = setTimeout(() => {
-          started.onOutput.delete(listener);
-          reject(
-            new Error(
-              `expected ${count} sentinels per stream; got:\n${started.out.stdout}\n---\n${started.out.stderr}`,
-            ),
-          );
-        }, timeoutMs);
-        started.onOutput.add(listener);
-      });
-    },
-    async stop() {
-      agent.destroy();
-      await stopProxy(started);
-    },
-  };
+function handleFor(started: Started, target: ProxyTarget): ProxyHandle {
+  return httpProxyHandle(target, { out: started.out, listeners: started.onOutput }, () => stopProxy(started));
 }
 
 async function launch(kind: ProxyKind, env?: Record<string, string>): Promise<ProxyHandle> {

@@ -3,91 +3,25 @@
  * through it (the runtime protocol cases), deliver its output, and stop it for good on destroy.
  * Backends call defineSandboxContract from their own test file.
  */
-import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   defineProtocolCases,
-  SENTINEL,
   type ProxyHandle,
   type ProtocolCaseOptions,
   type ProxyKind,
 } from '../runtimes/protocol.cases.js';
+import { httpProxyHandle, type CapturedOutput } from '../runtimes/protocol.harness.js';
 import type { Sandbox, SandboxFactory } from './sandbox.js';
-
-function post(
-  sandbox: Sandbox,
-  agent: http.Agent,
-  path: string,
-  payload: string,
-): Promise<{ status: number; text: string }> {
-  const e = sandbox.endpoint;
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        ...('socketPath' in e ? { socketPath: e.socketPath } : { host: e.host, port: e.port }),
-        agent,
-        path,
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
 
 /** A ProxyHandle over a sandbox, for the shared runtime protocol cases. */
 export function sandboxHandle(sandbox: Sandbox): ProxyHandle {
-  const agent = new http.Agent({ keepAlive: true });
-  const out = { stdout: '', stderr: '' };
-  const listeners = new Set<() => void>();
+  const captured: CapturedOutput = { out: { stdout: '', stderr: '' }, listeners: new Set() };
   sandbox.onOutput((stream, chunk) => {
-    out[stream] += chunk.toString('utf8');
-    listeners.forEach((l) => l());
+    captured.out[stream] += chunk.toString('utf8');
+    captured.listeners.forEach((l) => l());
   });
-  return {
-    async request(path, body, opts) {
-      const { status, text } = await post(sandbox, agent, path, opts?.raw ?? JSON.stringify(body));
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = undefined;
-      }
-      return { status, body: parsed, text };
-    },
-    output: () => ({ ...out }),
-    waitForSentinels(count, timeoutMs = 10_000) {
-      const enough = () =>
-        out.stdout.split(SENTINEL).length > count && out.stderr.split(SENTINEL).length > count;
-      if (enough()) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const l = () => {
-          if (!enough()) return;
-          listeners.delete(l);
-          clearTimeout(timer);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          listeners.delete(l);
-          reject(new Error(`expected ${count} sentinels:\n${out.stdout}\n---\n${out.stderr}`));
-        }, timeoutMs);
-        listeners.add(l);
-      });
-    },
-    async stop() {
-      agent.destroy();
-      await sandbox.destroy();
-    },
-  };
+  return httpProxyHandle(sandbox.endpoint, captured, () => sandbox.destroy());
 }
 
 export function defineSandboxContract(
@@ -119,10 +53,11 @@ export function defineSandboxContract(
         concurrency: 1,
         env: {},
       });
+      const h = sandboxHandle(s);
       await Promise.all([s.destroy(), s.destroy()]);
       const exit = await s.exited;
       expect(exit.oomKilled).toBe(false);
-      await expect(post(s, new http.Agent(), '/run', '{}')).rejects.toThrow();
+      await expect(h.request('/run', {})).rejects.toThrow();
     });
 
     it('passes the environment it is given to the runtime', async () => {
