@@ -309,10 +309,9 @@ export class Invoker {
     }
     const container = lease.container;
     if (this.o.claims !== undefined && claim) {
-      // Not run here after all: hand the container back. One that nobody initialised (a cold start for
-      // this activation) is removed, as the pool cannot reuse or evict a container in that state.
-      const unused = () =>
-        this.pool.release(container, !container.initialized && !this.initializing.has(container));
+      // Not run here after all: the container goes back to the pool (initialised or not, it can serve the
+      // next activation of this action, or be evicted).
+      const unused = () => this.pool.release(container, false);
       const earlier = await this.claim(msg, action.annotations).catch((err: unknown) => {
         unused();
         throw err;
