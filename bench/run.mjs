@@ -16,11 +16,11 @@ const CONNECTIONS = 32;
 const COLD_RUNS = quick ? 4 : 10;
 const auth = headers();
 
-async function api(method, path, body) {
+async function api(method, path, body, base = whirlUrl) {
   const agent = new http.Agent();
   return new Promise((resolve, reject) => {
     const req = http.request(
-      `${whirlUrl}/api/v1/namespaces/_${path}`,
+      `${base}/api/v1/namespaces/_${path}`,
       { method, headers: auth, agent },
       (res) => {
         let data = '';
@@ -67,17 +67,24 @@ try {
   const invokeUrl = `${whirlUrl}/api/v1/namespaces/_/actions/noop?blocking=true&result=true`;
   const invoke = { method: 'POST', headers: auth, body: '{}' };
 
-  // Cold starts first, while the pool holds only its stem cells (later, warm containers fill its memory).
+  // Cold starts on a Whirl of their own whose idle containers go after a second, so that every start meets
+  // a pool holding only its stem cells (warm containers of earlier runs would otherwise fill its memory).
   console.log(`cold starts (${COLD_RUNS} each)...`);
+  const coldWhirl = await startStandalone(['--idle-timeout', '1']);
   const cold = async (name, memory) => {
-    await api('PUT', `/actions/${name}?overwrite=true`, {
-      exec: { kind: 'nodejs:20', code: 'function main() { return {} }' },
-      limits: { memory },
-    });
+    await api(
+      'PUT',
+      `/actions/${name}?overwrite=true`,
+      {
+        exec: { kind: 'nodejs:20', code: 'function main() { return {} }' },
+        limits: { memory },
+      },
+      coldWhirl.url,
+    );
     const agent = new http.Agent({ keepAlive: true });
     const [status, ms] = await request(
       agent,
-      `${whirlUrl}/api/v1/namespaces/_/actions/${name}?blocking=true`,
+      `${coldWhirl.url}/api/v1/namespaces/_/actions/${name}?blocking=true`,
       invoke,
     );
     agent.destroy();
@@ -86,10 +93,15 @@ try {
   };
   const prewarmed = [];
   const unprewarmed = [];
-  for (let i = 0; i < COLD_RUNS; i++) {
-    prewarmed.push(await cold(`pw${i}`, 256)); // a 256 MB nodejs stem cell is waiting
-    await sleep(700); // let the pool refill its stem cell
-    unprewarmed.push(await cold(`cs${i}`, 128)); // no 128 MB stem cells: a full sandbox start
+  try {
+    await sleep(1500); // the stem cells start with the server
+    for (let i = 0; i < COLD_RUNS; i++) {
+      prewarmed.push(await cold(`pw${i}`, 256)); // a 256 MB nodejs stem cell is waiting
+      unprewarmed.push(await cold(`cs${i}`, 128)); // no 128 MB stem cells: a full sandbox start
+      await sleep(2500); // both containers go idle and are removed; the stem cell is refilled
+    }
+  } finally {
+    await coldWhirl.stop();
   }
   results.coldStart = {
     prewarmedMs: median(prewarmed),
