@@ -12,6 +12,9 @@ import type { OutputStream } from '../sandbox/sandbox.js';
 
 export const SENTINEL = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX';
 const TAG = /^\[\[whirl:([0-9a-f]{32})\]\] /;
+const SENTINEL_LINE = Buffer.from(`\n${SENTINEL}`);
+const NEWLINE = Buffer.from('\n');
+const EMPTY = Buffer.alloc(0);
 
 /** `2024-01-01T00:00:00.000Z      stdout: line` — the timestamp padded to 30, as OpenWhisk prints it. */
 export function formatLogLine(time: number, stream: OutputStream, line: string): string {
@@ -39,6 +42,11 @@ export class ActivationLogs {
     }
     this.bytes += size;
     this.lines.push(formatLogLine(time, stream, line));
+  }
+
+  /** Nothing more will be kept: only the sentinels still matter. */
+  get full(): boolean {
+    return this.truncated || this.limitBytes === 0;
   }
 
   sentinel(stream: OutputStream): void {
@@ -74,8 +82,13 @@ export class ActivationLogs {
 /** Splits a sandbox's output into lines and routes them to the activation(s) running in it. */
 export class LogRouter {
   private readonly partial: Record<OutputStream, string> = { stdout: '', stderr: '' };
+  /** The tail of output skipped while the activation's logs are full (see feed). */
+  private readonly skipped: Record<OutputStream, Buffer> = { stdout: EMPTY, stderr: EMPTY };
   // Chunks may split a multi-byte character; a decoder per stream stitches it back.
-  private readonly decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+  private readonly decoders: Record<OutputStream, StringDecoder> = {
+    stdout: new StringDecoder('utf8'),
+    stderr: new StringDecoder('utf8'),
+  };
   /** The one activation of a non-concurrent container. */
   current: ActivationLogs | undefined;
   /** Activations of a concurrent (tagged) container, by id. */
@@ -84,6 +97,25 @@ export class LogRouter {
   constructor(private readonly maxLineBytes: number) {}
 
   feed(stream: OutputStream, chunk: Buffer): void {
+    // An activation whose logs are full (or off) may still print megabytes: only its sentinel matters, so
+    // the bytes are searched for a sentinel line without being decoded and split into lines.
+    const current = this.current;
+    if (current?.full === true && this.tagged.size === 0) {
+      let bytes = this.skipped[stream];
+      // At the start of a line (nothing partial pending), a sentinel may open the very first chunk.
+      if (bytes.length === 0 && this.partial[stream] === '') bytes = NEWLINE;
+      bytes = Buffer.concat([bytes, chunk]);
+      if (bytes.indexOf(SENTINEL_LINE) < 0) {
+        // Keep enough of the end to find a sentinel line split across two chunks.
+        this.skipped[stream] = Buffer.from(bytes.subarray(Math.max(0, bytes.length - SENTINEL_LINE.length)));
+        return;
+      }
+      this.skipped[stream] = EMPTY;
+      this.partial[stream] = '';
+      this.decoders[stream] = new StringDecoder('utf8');
+      current.sentinel(stream);
+      return;
+    }
     const now = Date.now();
     const all = this.partial[stream] + this.decoders[stream].write(chunk);
     let start = 0;
