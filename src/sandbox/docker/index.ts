@@ -16,7 +16,8 @@ import { SandboxStartError } from '../sandbox.js';
 import { DockerSandbox } from './container.js';
 import { DockerEngine, DockerError, defaultSocketPath } from './engine.js';
 import { ensureRuntimeImages, imageForFamily } from './images.js';
-import { DEFAULT_BLOCKED_NETWORKS, SandboxNetwork, type Egress } from './network.js';
+import { networkPolicy, type Egress } from '../network-policy.js';
+import { SandboxNetwork } from './network.js';
 import { ownerLabels, sweep } from './sweep.js';
 
 export { buildRuntimeImages, runtimeImageStatus, runtimeImages, type ImageBase } from './images.js';
@@ -35,9 +36,9 @@ export interface DockerSandboxOptions {
   startTimeoutMs?: number;
   /** Deadline for a blackbox image to listen (images of other runtimes can be slower to boot). */
   blackboxStartTimeoutMs?: number;
-  /** Default: $WHIRL_DOCKER_EGRESS or `internet`. */
+  /** Default: $WHIRL_EGRESS or `internet` (see network-policy.ts). */
   egress?: Egress;
-  /** Ranges containers may not reach. Default: $WHIRL_DOCKER_BLOCKED_NETWORKS (comma-separated) or private ranges. */
+  /** Ranges containers may not reach. Default: $WHIRL_BLOCKED_NETWORKS (comma-separated) or private ranges. */
   blockedNetworks?: readonly string[];
   /** Build missing runtime images from this host at start-up (default true). */
   buildImages?: boolean;
@@ -60,24 +61,6 @@ interface ImageInfo {
 
 /** Capabilities blackbox images lose (runtime images lose all): raw packets, devices, chroot games. */
 const BLACKBOX_CAP_DROP = ['NET_RAW', 'MKNOD', 'AUDIT_WRITE', 'SETFCAP', 'SYS_CHROOT'];
-
-function envOptions(env: NodeJS.ProcessEnv): { egress: Egress; blocked: readonly string[] } {
-  const egress = env.WHIRL_DOCKER_EGRESS ?? 'internet';
-  if (egress !== 'internet' && egress !== 'none') {
-    throw new Error(`WHIRL_DOCKER_EGRESS must be internet or none, got '${egress}'`);
-  }
-  const blocked = env.WHIRL_DOCKER_BLOCKED_NETWORKS;
-  return {
-    egress,
-    blocked:
-      blocked === undefined
-        ? DEFAULT_BLOCKED_NETWORKS
-        : blocked
-            .split(',')
-            .map((s) => s.trim())
-            .filter((s) => s !== ''),
-  };
-}
 
 /** `name[:tag]` or `name@digest` → the pull API's fromImage and tag. */
 function pullRef(image: string): { fromImage: string; tag: string } {
@@ -109,7 +92,7 @@ export class DockerSandboxFactory implements SandboxFactory {
 
   /** Connects to Docker, removes leftovers of this instance, readies images and the network. */
   static async open(opts: DockerSandboxOptions): Promise<DockerSandboxFactory> {
-    const fromEnv = envOptions(process.env);
+    const fromEnv = networkPolicy(process.env);
     const o = {
       pidsLimit: 512,
       nofileLimit: 1024,

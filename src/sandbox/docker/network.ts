@@ -22,22 +22,11 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
-import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { DockerError, type DockerEngine } from './engine.js';
 import { TcpRelay } from './relay.js';
-
-export type Egress = 'internet' | 'none';
-
-/** Where a cluster's internal services live: private (RFC 1918), shared (RFC 6598) and link-local ranges. */
-export const DEFAULT_BLOCKED_NETWORKS: readonly string[] = [
-  '10.0.0.0/8',
-  '172.16.0.0/12',
-  '192.168.0.0/16',
-  '100.64.0.0/10',
-  '169.254.0.0/16',
-];
+import { inCidr, nameservers, type Egress } from '../network-policy.js';
 
 export interface NetworkOptions {
   instance: string;
@@ -60,29 +49,6 @@ function run(cmd: string, args: string[]): Promise<{ ok: boolean; out: string }>
       resolve({ ok: err === null, out: `${stdout}${stderr}`.trim() }),
     );
   });
-}
-
-/** IPv4 CIDR membership (the sandbox network is IPv4 only). */
-export function inCidr(ip: string, cidr: string): boolean {
-  const [base = '', bits = '32'] = cidr.split('/');
-  if (!net.isIPv4(ip) || !net.isIPv4(base)) return false;
-  const n = Number(bits);
-  const toInt = (a: string) => a.split('.').reduce((acc, x) => (acc << 8) + Number(x), 0) >>> 0;
-  const mask = n === 0 ? 0 : (~0 << (32 - n)) >>> 0;
-  return (toInt(ip) & mask) === (toInt(base) & mask);
-}
-
-/** The host's DNS resolvers (not loopback ones: Docker replaces those with their upstreams). */
-function nameservers(): string[] {
-  const found = new Set<string>();
-  for (const file of ['/etc/resolv.conf', '/run/systemd/resolve/resolv.conf']) {
-    if (!existsSync(file)) continue;
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      const m = /^\s*nameserver\s+(\S+)/.exec(line);
-      if (m && net.isIPv4(m[1]!) && !m[1]!.startsWith('127.')) found.add(m[1]!);
-    }
-  }
-  return [...found];
 }
 
 function localAddresses(): Set<string> {

@@ -35,6 +35,7 @@ import {
   SANDBOX_SOCKET_DIR,
   type Skeleton,
 } from './mounts.js';
+import { networkPolicy, type NetworkPolicy } from '../network-policy.js';
 import { SandboxNetwork, type Attachment } from './network.js';
 
 export interface ProcessSandboxOptions {
@@ -49,8 +50,8 @@ export interface ProcessSandboxOptions {
   nofileLimit?: number;
   /** Start-up deadline for a proxy to report ready. */
   startTimeoutMs?: number;
-  /** Networks (CIDRs or addresses) sandboxes may never reach, besides the host itself and other sandboxes. */
-  networkDeny?: string[];
+  /** What sandboxes may reach (default: from the environment, see network-policy.ts). */
+  networkPolicy?: NetworkPolicy;
 }
 
 /**
@@ -130,7 +131,7 @@ export class ProcessSandboxFactory implements SandboxFactory {
       pidsLimit: 512,
       nofileLimit: 1024,
       startTimeoutMs: 15_000,
-      networkDeny: [],
+      networkPolicy: networkPolicy(),
       ...opts,
     };
     rmSync(options.runDir, { recursive: true, force: true });
@@ -212,7 +213,8 @@ export class ProcessSandboxFactory implements SandboxFactory {
         }),
       });
       if (this.network !== undefined) {
-        attachment = this.network.reserve(spec.network !== 'api-only');
+        const outbound = spec.network !== 'api-only' && o.networkPolicy.egress === 'internet';
+        attachment = this.network.reserve(outbound);
         env.WHIRL_NET = attachment.insideCommands;
       }
       args = [
@@ -423,7 +425,7 @@ async function probe(
     );
   }
   if (cgroups !== undefined) notes.push(`cgroup v${cgroups.version} memory (no swap), pids and cpu shares`);
-  const net = namespaces ? await SandboxNetwork.open(o.networkDeny) : { unavailable: 'needs namespaces' };
+  const net = namespaces ? await SandboxNetwork.open(o.networkPolicy) : { unavailable: 'needs namespaces' };
   const network = net instanceof SandboxNetwork ? net : undefined;
   notes.push(
     network !== undefined

@@ -17,6 +17,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { nameservers } from '../network-policy.js';
 
 export const SANDBOX_SOCKET_DIR = '/run/whirl';
 export const SANDBOX_RUNTIMES_DIR = '/whirl/runtimes';
@@ -27,7 +28,6 @@ const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx
 // hash links would make every start-up slower for nothing.
 const ETC_ENTRIES = [
   'hosts',
-  'resolv.conf',
   'nsswitch.conf',
   'localtime',
   'ld.so.cache',
@@ -86,6 +86,14 @@ export function buildSkeleton(input: SkeletonInput): Skeleton {
     `root:x:0:0:root:/:/usr/sbin/nologin\nnobody:x:${NOBODY}:${NOBODY}:nobody:/tmp:/usr/sbin/nologin\n`,
   );
   writeFileSync(join(root, 'etc', 'group'), `root:x:0:\nnogroup:x:${NOBODY}:\n`);
+  // A sandbox has its own network: a resolver on the host's loopback (systemd-resolved) is out of its reach,
+  // so it gets the upstream resolvers.
+  const resolvers = nameservers();
+  if (resolvers.length > 0) {
+    writeFileSync(join(root, 'etc', 'resolv.conf'), resolvers.map((r) => `nameserver ${r}\n`).join(''));
+  } else if (existsSync('/etc/resolv.conf')) {
+    cpSync('/etc/resolv.conf', join(root, 'etc', 'resolv.conf'));
+  }
   const covered = (p: string) => SYSTEM_DIRS.some((d) => p === d || p.startsWith(`${d}/`));
   const extraTrees: string[] = [];
   for (const bin of input.interpreters) {

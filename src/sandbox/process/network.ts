@@ -3,7 +3,8 @@
  * to the host and an address in this instance's 10.233.<slot>.0/24. An nftables table of this instance:
  * - lets a sandbox reach the Whirl API, through a relay on the instance's gateway address;
  * - drops everything else addressed to the host itself (databases, buses, any local service);
- * - drops traffic between sandboxes, and to link-local addresses (cloud metadata) and any denied network;
+ * - drops traffic between sandboxes, and to the blocked ranges of the network policy (private, shared and
+ *   link-local: a cluster's internal services, cloud metadata) except DNS to the host's resolvers;
  * - masquerades the rest, so the outside world is reachable (unless a sandbox is API-only: no default route).
  * Needs root, `ip` (iproute2) and `nft` (nftables); without them sandboxes share the host's network.
  */
@@ -11,6 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import { inCidr, nameservers, type NetworkPolicy } from '../network-policy.js';
 
 const SUBNET = '10.233';
 
@@ -61,8 +63,7 @@ export class SandboxNetwork {
 
   private constructor(
     private readonly slot: number,
-    /** Extra networks sandboxes may never reach (the store and bus hosts of a cluster, ...). */
-    private readonly deny: readonly string[],
+    private readonly policy: NetworkPolicy,
   ) {
     this.gateway = `${SUBNET}.${slot}.1`;
     this.table = `whirl_s${slot}_p${process.pid}`;
@@ -71,7 +72,7 @@ export class SandboxNetwork {
   }
 
   /** Sets up this instance's slot and firewall, or says why it cannot. */
-  static async open(deny: readonly string[] = []): Promise<SandboxNetwork | { unavailable: string }> {
+  static async open(policy: NetworkPolicy): Promise<SandboxNetwork | { unavailable: string }> {
     if (process.platform !== 'linux' || process.getuid?.() !== 0)
       return { unavailable: 'needs root on Linux' };
     if (!which('ip') || !which('nft')) return { unavailable: 'needs `ip` (iproute2) and `nft` (nftables)' };
@@ -89,7 +90,7 @@ export class SandboxNetwork {
       const slot = (process.pid + i) % 256;
       if (used.has(slot)) continue;
       if (spawnSync('ip', ['addr', 'add', `${SUBNET}.${slot}.1/32`, 'dev', 'lo']).status !== 0) continue;
-      const network = new SandboxNetwork(slot, deny);
+      const network = new SandboxNetwork(slot, policy);
       try {
         await network.install();
         return network;
@@ -105,7 +106,12 @@ export class SandboxNetwork {
     // Forwarding is what lets sandboxes reach the outside through the host.
     writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
     const sandboxes = `iifname "${this.prefix}*"`;
-    const deny = ['169.254.0.0/16', `${SUBNET}.0.0/16`, ...this.deny].join(', ');
+    const deny = outermost([`${SUBNET}.0.0/16`, ...this.policy.blocked]).join(', ');
+    const resolvers = nameservers();
+    const dns =
+      resolvers.length === 0
+        ? ''
+        : `${sandboxes} ip daddr { ${resolvers.join(', ')} } meta l4proto { tcp, udp } th dport 53 accept`;
     await run(
       'nft',
       ['-f', '-'],
@@ -118,6 +124,7 @@ export class SandboxNetwork {
         }
         chain forward {
           type filter hook forward priority -10; policy accept;
+          ${dns}
           ${sandboxes} ip daddr { ${deny} } reject
           ${sandboxes} meta nfproto ipv6 reject
           ${sandboxes} accept
@@ -236,6 +243,14 @@ function dockerUserRules(op: '-I' | '-D', prefix: string): void {
     '-j',
     'ACCEPT',
   ]);
+}
+
+/** The ranges not inside another one of the list (nftables refuses overlapping set elements). */
+function outermost(cidrs: string[]): string[] {
+  const bits = (c: string) => Number(c.split('/')[1] ?? 32);
+  return [...new Set(cidrs)].filter(
+    (c) => !cidrs.some((o) => o !== c && bits(o) < bits(c) && inCidr(c.split('/')[0]!, o)),
+  );
 }
 
 /** Removes tables and addresses left by Whirl processes that died without cleaning up (kill -9). */
