@@ -32,6 +32,8 @@ import { loadConfig, usage, type Config } from './cluster/config.js';
 import { RecentRecords } from './cluster/recent-records.js';
 import { log } from './log.js';
 import { VERSION } from './standalone.js';
+import { AlarmsProvider, alarmRoutes } from '../events/alarms/index.js';
+import type { Leadership } from '../store/postgres/leadership.js';
 
 export interface ControllerOptions extends BackendOptions {
   host: string;
@@ -91,6 +93,46 @@ async function storedRecord(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return undefined;
+}
+
+/** How often the alarms leader re-reads schedules changed through other controllers. */
+const ALARM_SYNC_MS = 2000;
+/** How often a controller that does not lead tries to take the alarms over. */
+const ALARM_LEAD_RETRY_MS = 3000;
+
+/**
+ * Runs the alarms provider's timers on whichever controller holds the leadership, taking over within a few
+ * seconds when the leader dies.
+ */
+function leadAlarms(leadership: Leadership, alarms: AlarmsProvider, id: string): { stop(): Promise<void> } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const attempt = async () => {
+    if (stopped) return;
+    try {
+      if (!leadership.leading && (await leadership.tryAcquire())) {
+        log.info(`${id} leads the alarms provider`);
+        await alarms.start();
+      }
+    } catch (err) {
+      log.warn(`alarms leadership: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (!stopped) timer = setTimeout(() => void attempt(), ALARM_LEAD_RETRY_MS);
+    timer?.unref();
+  };
+  leadership.onLost(() => {
+    log.warn(`${id} lost the alarms leadership (database connection)`);
+    void alarms.stop();
+  });
+  void attempt();
+  return {
+    stop: async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await alarms.stop();
+      await leadership.release();
+    },
+  };
 }
 
 export async function startController(o: ControllerOptions): Promise<RunningController> {
@@ -164,6 +206,16 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
   bus.onReconnect(() => entities.invalidateAll());
 
   const compositions = new Compositions({ entities, invocations, system: o.system, writer });
+  // Every controller serves the alarms feed's lifecycle calls; the one that leads runs the timers.
+  const alarms = new AlarmsProvider({
+    store,
+    identities,
+    entities,
+    fire: { entities, throttles, invocations, compositions, activationWriter: writer },
+    log,
+    syncIntervalMs: ALARM_SYNC_MS,
+  });
+  const alarmsLead = leadAlarms(store.leadership('alarms'), alarms, o.id);
   const app = buildApp({
     entities,
     identities,
@@ -185,7 +237,8 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
       },
       mode: 'cluster',
     },
-    plugins: [invokerRoutes(balancer)],
+    triggerListeners: [alarms],
+    plugins: [invokerRoutes(balancer), alarmRoutes(alarms)],
   });
   await app.listen({ host: o.host, port: o.port });
   const port = (app.server.address() as AddressInfo).port;
@@ -198,6 +251,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
       app.draining = true;
       app.server.closeIdleConnections();
       await app.close();
+      await alarmsLead.stop();
       // Compositions start no new component; those waiting on one end when the invocations stop waiting.
       const compositionsDone = compositions.stop();
       await invocations.stop(o.drainTimeoutMs);

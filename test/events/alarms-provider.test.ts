@@ -294,7 +294,7 @@ describe('alarms provider', () => {
     expect((await h.call('DELETE', '/api/v1/namespaces/_/triggers/gone1', undefined, guest)).statusCode).toBe(
       200,
     );
-    expect(h.provider.get('guest', 'gone1')).toBeUndefined();
+    expect(await h.provider.get('guest', 'gone1')).toBeUndefined();
     expect(await h.store.getProviderRecord('alarms', 'guest/gone1')).toBeUndefined();
 
     await h.wired(guest, 'gone2');
@@ -307,7 +307,10 @@ describe('alarms provider', () => {
     // Deleted by another controller: this one only hears of it as a cache invalidation.
     await h.store.deleteEntity('guest', 'gone2');
     h.entities.invalidate('guest', 'gone2');
-    await eventually(async () => (h.provider.get('guest', 'gone2') === undefined ? true : undefined), 4000);
+    await eventually(
+      async () => ((await h.provider.get('guest', 'gone2')) === undefined ? true : undefined),
+      4000,
+    );
     expect(await h.store.getProviderRecord('alarms', 'guest/gone2')).toBeUndefined();
   });
 
@@ -321,7 +324,7 @@ describe('alarms provider', () => {
     });
     await h.store.deleteIdentity(guest.split(':')[0]!);
     const s = await eventually(async () => {
-      const got = h.provider.get('guest', 'rev');
+      const got = await h.provider.get('guest', 'rev');
       return got?.schedule.status.active === false ? got.schedule : undefined;
     }, 4000);
     expect(s.status.reason).toMatchObject({ kind: 'AUTO', statusCode: 401 });
@@ -341,7 +344,7 @@ describe('alarms provider', () => {
     });
     const s = await eventually(
       async () => {
-        const got = h.provider.get('tight', 'busy');
+        const got = await h.provider.get('tight', 'busy');
         return got?.schedule.status.active === false ? got.schedule : undefined;
       },
       8000,
@@ -402,7 +405,10 @@ describe('alarms provider', () => {
       deleteAfterFire: 'rules',
     });
     expect(r.json().config.deleteAfterFire).toBe('rules');
-    await eventually(async () => (h.provider.get('guest', 'bye') === undefined ? true : undefined), 4000);
+    await eventually(
+      async () => ((await h.provider.get('guest', 'bye')) === undefined ? true : undefined),
+      4000,
+    );
     expect(await h.fires('guest', 'bye')).toHaveLength(1);
     expect(await h.store.getEntity('guest', 'bye')).toBeUndefined();
     expect(await h.store.getEntity('guest', 'byeRule')).toBeUndefined();

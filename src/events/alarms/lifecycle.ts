@@ -42,7 +42,7 @@ export async function handleLifecycle(
   const fqn = `/${ref.namespace}/${ref.name}`;
   const feed = readFeed(params.feed);
   const now = Date.now();
-  const existing = provider.get(ref.namespace, ref.name);
+  const existing = await provider.get(ref.namespace, ref.name);
 
   switch (event as LifecycleEvent) {
     case 'CREATE': {
@@ -107,7 +107,7 @@ export async function handleLifecycle(
               };
       const schedule: Schedule = { ...old, status };
       const next = await provider.put(schedule);
-      const after = provider.get(ref.namespace, ref.name);
+      const after = await provider.get(ref.namespace, ref.name);
       return readView(after?.schedule ?? schedule, next);
     }
   }

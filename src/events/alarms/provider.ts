@@ -11,6 +11,10 @@
  * Missed fires (Whirl was down): cron and interval schedules resume at their next time after start-up,
  * without replaying what was missed; a `once` alarm whose date passed while Whirl was down fires once,
  * late, at start-up.
+ *
+ * In a cluster every controller serves the lifecycle calls (they read and write the stored schedules),
+ * but only the one that leads runs the timers (`start()`); it re-reads the schedules every
+ * `syncIntervalMs` to pick up what other controllers changed.
  */
 import { randomBytes } from 'node:crypto';
 import { WhirlError } from '../../core/errors.js';
@@ -36,6 +40,8 @@ export interface AlarmsOptions {
   log?: AlarmsLog;
   /** Back-off base for 429s and retries (ms); tests shorten it. */
   backoffMs?: number;
+  /** Cluster mode: how often the leader re-reads schedules that other controllers changed (ms). */
+  syncIntervalMs?: number;
 }
 
 /** Longest single timer: setTimeout cannot wait longer than 2^31-1 ms; far fires re-arm on the way. */
@@ -56,6 +62,11 @@ export const scheduleKey = (namespace: string, trigger: string): string => `${na
 export class AlarmsProvider implements TriggerListener {
   private readonly armed = new Map<string, Armed>();
   private readonly firing = new Set<Promise<void>>();
+  /** Keys with a fire in progress: a sync leaves them alone until the fire has stored its outcome. */
+  private readonly busy = new Set<string>();
+  /** True while this process runs the timers (always in standalone; the leader in a cluster). */
+  private leading = false;
+  private syncTimer: NodeJS.Timeout | undefined;
   private readonly sleepers = new Set<() => void>();
   private stopped = false;
   private readonly log: AlarmsLog;
@@ -66,8 +77,10 @@ export class AlarmsProvider implements TriggerListener {
     this.backoffMs = o.backoffMs ?? 1000;
   }
 
-  /** Loads every stored schedule and arms the active ones. */
+  /** Takes over the timers: loads every stored schedule and arms the active ones. */
   async start(): Promise<void> {
+    this.stopped = false;
+    this.leading = true;
     const records = await this.o.store.listProviderRecords(PROVIDER);
     const now = Date.now();
     for (const r of records) {
@@ -87,25 +100,49 @@ export class AlarmsProvider implements TriggerListener {
       else this.arm(r.key, a);
     }
     if (records.length > 0) this.log.info(`alarms: ${records.length} schedule(s) loaded`);
+    const every = this.o.syncIntervalMs;
+    if (every !== undefined) {
+      this.syncTimer = setInterval(() => {
+        this.sync().catch((err: unknown) =>
+          this.log.warn(`alarms: re-reading schedules failed: ${errorText(err)}`),
+        );
+      }, every);
+      this.syncTimer.unref();
+    }
   }
 
-  /** Stops every timer and waits for fires in progress. */
+  /** Stops every timer and waits for fires in progress (the schedules stay stored). */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.leading = false;
+    clearInterval(this.syncTimer);
     for (const a of this.armed.values()) clearTimeout(a.timer);
     for (const wake of [...this.sleepers]) wake();
     await Promise.allSettled([...this.firing]);
+    this.armed.clear();
   }
 
-  get(namespace: string, trigger: string): { schedule: Schedule; next: number | undefined } | undefined {
-    const a = this.armed.get(scheduleKey(namespace, trigger));
-    return a && { schedule: a.schedule, next: a.next };
+  async get(
+    namespace: string,
+    trigger: string,
+  ): Promise<{ schedule: Schedule; next: number | undefined } | undefined> {
+    const key = scheduleKey(namespace, trigger);
+    if (this.leading) {
+      const a = this.armed.get(key);
+      return a && { schedule: a.schedule, next: a.next };
+    }
+    // Not the leader (cluster): the stored schedule, and when it would fire next.
+    const r = await this.o.store.getProviderRecord(PROVIDER, key);
+    if (r === undefined) return undefined;
+    const schedule = r.doc as unknown as Schedule;
+    return { schedule, next: schedule.status.active ? nextFire(schedule, Date.now()) : undefined };
   }
 
-  /** Creates or replaces a schedule, stores it, and arms it. */
+  /** Creates or replaces a schedule, stores it, and arms it (the leader does, within a sync, in a cluster). */
   async put(schedule: Schedule): Promise<number | undefined> {
     const key = scheduleKey(schedule.namespace, schedule.trigger);
     await this.persist(key, schedule);
+    if (!this.leading) return schedule.status.active ? nextFire(schedule, Date.now()) : undefined;
     const previous = this.armed.get(key);
     if (previous !== undefined) clearTimeout(previous.timer);
     const a: Armed = { schedule, generation: (previous?.generation ?? 0) + 1 };
@@ -125,6 +162,35 @@ export class AlarmsProvider implements TriggerListener {
     }
     const deleted = await this.o.store.deleteProviderRecord(PROVIDER, key);
     return a !== undefined || deleted;
+  }
+
+  /**
+   * The leader's view of schedules other controllers changed: new and changed ones (re)armed, removed ones
+   * disarmed. A schedule is compared as stored, so the leader's own writes look unchanged.
+   */
+  private async sync(): Promise<void> {
+    if (!this.leading) return;
+    const records = await this.o.store.listProviderRecords(PROVIDER);
+    const stored = new Set<string>();
+    for (const r of records) {
+      stored.add(r.key);
+      if (this.busy.has(r.key)) continue;
+      const previous = this.armed.get(r.key);
+      if (previous !== undefined && JSON.stringify(previous.schedule) === JSON.stringify(r.doc)) continue;
+      if (previous !== undefined) clearTimeout(previous.timer);
+      const a: Armed = {
+        schedule: r.doc as unknown as Schedule,
+        generation: (previous?.generation ?? 0) + 1,
+      };
+      this.armed.set(r.key, a);
+      this.arm(r.key, a);
+    }
+    for (const [key, a] of this.armed) {
+      if (stored.has(key) || this.busy.has(key)) continue;
+      clearTimeout(a.timer);
+      a.generation++;
+      this.armed.delete(key);
+    }
   }
 
   /** A deleted trigger takes its alarm with it. */
@@ -192,6 +258,15 @@ export class AlarmsProvider implements TriggerListener {
   }
 
   private async fire(key: string, a: Armed, generation: number): Promise<void> {
+    this.busy.add(key);
+    try {
+      await this.fireOnce(key, a, generation);
+    } finally {
+      this.busy.delete(key);
+    }
+  }
+
+  private async fireOnce(key: string, a: Armed, generation: number): Promise<void> {
     const s = a.schedule;
     try {
       const caller = await this.ownerOf(s);

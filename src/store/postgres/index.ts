@@ -20,6 +20,7 @@ import type {
 } from '../store.js';
 import { ConflictError } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
+import { Leadership } from './leadership.js';
 
 export interface PostgresOptions {
   /** `postgres://user@host:port/database` (libpq-style URL). */
@@ -107,6 +108,11 @@ export class PostgresStore implements Store, ProviderRecordStore {
     readonly pool: pg.Pool,
     readonly schema: string,
   ) {}
+
+  /** Leadership named `name` among the processes sharing this database and schema. */
+  leadership(name: string): Leadership {
+    return new Leadership(this.pool, `${this.schema}:${name}`);
+  }
 
   /** Connects, checks the database answers, and applies missing migrations. */
   static async open(o: PostgresOptions): Promise<PostgresStore> {
