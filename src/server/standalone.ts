@@ -24,6 +24,7 @@ import { AlarmsProvider, alarmRoutes } from '../events/alarms/index.js';
 import type { PrewarmConfig } from '../invoker/pool.js';
 import { openSandboxes, SANDBOX_BACKENDS, type SandboxBackend } from '../sandbox/index.js';
 import { stopOnSignals } from './signals.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { checkTenancy } from './tenancy.js';
 import type { IsolationReport } from '../sandbox/sandbox.js';
 import { SingleInvokerBalancer } from '../scheduler/load-balancer.js';
@@ -98,6 +99,26 @@ function runDirFor(dataDir: string): { runDir: string; instance: string } {
 }
 
 export async function startStandalone(o: StandaloneOptions): Promise<RunningStandalone> {
+  const unlock = lockDataDir(o.dataDir);
+  try {
+    const running = await start(o);
+    return {
+      ...running,
+      stop: async () => {
+        try {
+          await running.stop();
+        } finally {
+          unlock();
+        }
+      },
+    };
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+}
+
+async function start(o: StandaloneOptions): Promise<RunningStandalone> {
   const store = new SqliteStore(join(o.dataDir, 'whirl.db'));
   const boot = await bootstrapNamespaces(store, o.guestKey, o.systemKey);
   try {

@@ -180,6 +180,12 @@ describe('whirl standalone as a process', () => {
     const bad = await run(['--bogus']);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/unknown option --bogus/);
+    // One Whirl per data directory.
+    const first = await startWhirl();
+    started.push(first);
+    const second = await run(['--port', '0', '--data-dir', first.dataDir]);
+    expect(second.code).not.toBe(0);
+    expect(second.err).toMatch(/another Whirl \(pid \d+\) is using the data directory/);
     const dir = mkdtempSync(join(tmpdir(), 'whirl-badkey-'));
     const key = await run(['--port', '0', '--data-dir', dir, '--guest-key', 'nope']);
     expect(key.code).not.toBe(0);
