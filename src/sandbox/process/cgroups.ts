@@ -25,7 +25,7 @@ export interface SandboxCgroup {
   /** SIGKILLs every process still in the group. */
   killAll(): void;
   /** SIGKILLs every process in the group except `keep`, if `go()` still agrees once they are listed. */
-  killAllBut(keep: number, go: () => boolean): Promise<void>;
+  killAllBut(keep: number[], go: () => boolean): Promise<void>;
   remove(): Promise<void>;
 }
 
@@ -148,7 +148,7 @@ class V1 implements CgroupManager {
         tryWrite(join(dirs.freezer, 'freezer.state'), 'THAWED');
       },
       killAllBut: async (keep, go) => {
-        const others = (await pidsInAsync(dirs.pids)).filter((p) => p !== keep);
+        const others = (await pidsInAsync(dirs.pids)).filter((p) => !keep.includes(p));
         if (others.length > 0 && go()) killPids(others);
       },
       remove: async () => {
@@ -197,7 +197,7 @@ class V2 implements CgroupManager {
         if (!tryWrite(join(dir, 'cgroup.kill'), 1)) killPids(pidsIn(dir));
       },
       killAllBut: async (keep, go) => {
-        const others = (await pidsInAsync(dir)).filter((p) => p !== keep);
+        const others = (await pidsInAsync(dir)).filter((p) => !keep.includes(p));
         if (others.length > 0 && go()) killPids(others);
       },
       remove: () => removeDir(dir),

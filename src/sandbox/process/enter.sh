@@ -7,8 +7,8 @@ set -eu
 # Join the cgroups first so that every later process, and its memory, is accounted. "0" means "this process".
 for cg in $WHIRL_CGROUPS; do echo 0 > "$cg/cgroup.procs"; done
 
-# Tell Whirl our pid as the host sees it (/proc is still the host's here): this process becomes the runtime
-# proxy, the one process of the sandbox that must outlive every activation. With a network namespace,
+# Tell Whirl our pid as the host sees it (/proc is still the host's here): this process stays the namespace's
+# pid 1 and its only child will be the runtime proxy; both must outlive every activation. With a network namespace,
 # Whirl then plugs a network link into it; wait until it has (fd 4) and configure our side.
 read -r hostpid _ < /proc/self/stat
 echo "pid $hostpid" >&3
@@ -53,5 +53,9 @@ unset WHIRL_CGROUPS WHIRL_PLAN WHIRL_ROOT WHIRL_NOFILE WHIRL_NET
 # 65534 is `nobody`: the action owns nothing outside its private /tmp. Changing the uid clears the
 # parent-death signal `unshare --kill-child` set, so it is set again: when unshare dies, this pid 1 dies,
 # and with it every process of the namespace.
+# pid 1 stays a shell that runs the proxy in the foreground: orphans of the namespace are re-parented to pid 1,
+# and the shell's wait for the proxy reaps them too, where a runtime (Node) as pid 1 would leave them as
+# zombies that fill the pids limit of a long-lived sandbox. The trailing `exit` keeps the shell from exec'ing
+# the proxy in its place; when the proxy ends, so does pid 1 and with it the namespace.
 exec setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs \
-  --pdeathsig KILL -- "$@"
+  --pdeathsig KILL -- /bin/sh -c '"$@"; exit $?' whirl-init "$@"

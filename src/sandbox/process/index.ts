@@ -7,7 +7,7 @@
  * - `--kill-child` then kills the namespace's pid 1, and the kernel kills every process of a pid namespace
  *   whose pid 1 exits: nothing an action started can outlive its sandbox or Whirl;
  * - enter.sh joins the cgroups (memory, pids, cpu, freezer for kill-all), builds a minimal read-only root (mounts.ts),
- *   and drops to uid 65534 with no capabilities before exec'ing the proxy.
+ *   and drops to uid 65534 with no capabilities; pid 1 then stays a shell that runs the proxy and reaps orphans.
  * Elsewhere it runs the proxy as a plain child process and says so (IsolationReport).
  *
  * Proxies listen on a Unix socket in a per-sandbox directory, so no TCP port is opened for them.
@@ -278,8 +278,8 @@ class ProcessSandbox implements Sandbox {
   private early: [OutputStream, Buffer][] = [];
   private destroying: Promise<void> | undefined;
   private hasExited = false;
-  /** The runtime proxy's pid as the host sees it (isolated sandboxes report it at start). */
-  private proxyPid: number | undefined;
+  /** The namespace's pid 1 and the runtime proxy as the host sees them: what reap() spares. */
+  private keep: number[] = [];
 
   constructor(
     readonly id: string,
@@ -334,7 +334,7 @@ class ProcessSandbox implements Sandbox {
       pipe?.on('data', (chunk: Buffer) => {
         buffered += chunk.toString();
         const pid = /^pid (\d+)\n/m.exec(buffered);
-        if (pid !== null) this.proxyPid = Number(pid[1]);
+        if (pid !== null) this.keep = [Number(pid[1])];
         if (pid !== null && this.plugIn !== undefined) {
           buffered = buffered.replace(pid[0], '');
           // The sandbox waits on fd 4 until its network link exists.
@@ -345,6 +345,8 @@ class ProcessSandbox implements Sandbox {
           );
         }
         if (buffered.includes('ready')) {
+          // No action has run yet, so pid 1's one child is the proxy.
+          if (this.keep.length === 1) this.keep.push(...childrenOf(this.keep[0]!));
           clearTimeout(timer);
           resolve();
         }
@@ -373,7 +375,7 @@ class ProcessSandbox implements Sandbox {
   }
 
   async reap(idle: () => boolean): Promise<void> {
-    if (!this.hasExited && this.proxyPid !== undefined) await this.cgroup?.killAllBut(this.proxyPid, idle);
+    if (!this.hasExited && this.keep.length > 0) await this.cgroup?.killAllBut(this.keep, idle);
   }
 
   async pause(): Promise<void> {
@@ -382,6 +384,15 @@ class ProcessSandbox implements Sandbox {
 
   async resume(): Promise<void> {
     if (!this.hasExited) await this.cgroup?.pause(false);
+  }
+}
+
+/** A process's children, by pid as the host sees them. */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    return [];
   }
 }
 
