@@ -13,9 +13,15 @@
  *   flagged `redelivered`. Whether redelivered work may run again is the invoker's decision (claims.ts).
  * - Fan-out topics (completions, health, cache invalidation) are plain NATS subjects `<prefix>.f.<topic>`:
  *   fast, and lost when nobody listens.
+ * - A durable message larger than the server's `max_payload` (1 MB by default, while an activation may carry
+ *   a 1 MB payload plus parameters) is stored in parts on the `<prefix>-parts` stream first; the work message
+ *   itself is then empty and names the parts' sequence numbers in a header. The subscriber reassembles them
+ *   before handing the message over and deletes them once it is acknowledged. Parts left behind (a publisher
+ *   that died half-way) expire after a week.
  */
 import {
   connect,
+  headers,
   nanos,
   type NatsConnection,
   type Subscription as NatsSubscription,
@@ -59,6 +65,11 @@ export interface NatsBusOptions {
 const PREFIX = /^[A-Za-z0-9_-]{1,32}$/;
 /** Room for NATS headers (de-duplication id, ...) within `max_payload`. */
 const HEADER_ROOM = 512;
+/** Durable messages above `max_payload` travel in parts, up to this size. */
+const MAX_DURABLE_BYTES = 64 * 1024 * 1024;
+/** Names the parts of a message stored in parts (comma-separated stream sequence numbers). */
+const PARTS_HEADER = 'Whirl-Parts';
+const PARTS_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 
 /** Topic names become one subject token and a consumer name: anything outside [A-Za-z0-9_-] is escaped. */
 export function encodeTopic(topic: string): string {
@@ -80,6 +91,7 @@ const encoder = new TextEncoder();
 export class NatsBus implements MessageBus {
   readonly prefix: string;
   readonly workStream: string;
+  readonly partsStream: string;
   private readonly subscriptions = new Set<DurableSubscription | NatsSubscription>();
   private readonly consumers = new Map<string, Promise<Consumer>>();
   private closed = false;
@@ -93,6 +105,7 @@ export class NatsBus implements MessageBus {
   ) {
     this.prefix = o.prefix;
     this.workStream = `${o.prefix}-work`;
+    this.partsStream = `${o.prefix}-parts`;
     void this.watchStatus();
   }
 
@@ -124,7 +137,7 @@ export class NatsBus implements MessageBus {
     try {
       const jsm = await jetstreamManager(nc, { timeout: 5000 });
       const bus = new NatsBus(nc, jetstream(nc, { timeout: 5000 }), jsm, o);
-      await bus.ensureWorkStream();
+      await bus.ensureWorkStreams();
       return bus;
     } catch (err) {
       await nc.close();
@@ -170,7 +183,7 @@ export class NatsBus implements MessageBus {
     }
   }
 
-  private async ensureWorkStream(): Promise<void> {
+  private async ensureWorkStreams(): Promise<void> {
     const config = {
       name: this.workStream,
       subjects: [`${this.prefix}.w.>`],
@@ -185,6 +198,19 @@ export class NatsBus implements MessageBus {
       max_bytes: config.max_bytes,
       duplicate_window: config.duplicate_window,
     });
+    await this.ensureStream(
+      {
+        name: this.partsStream,
+        subjects: [`${this.prefix}.p`],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        max_bytes: this.o.maxStreamBytes,
+        max_age: nanos(PARTS_MAX_AGE_MS),
+        discard: DiscardPolicy.New,
+        num_replicas: this.o.replicas,
+      },
+      { max_bytes: this.o.maxStreamBytes },
+    );
   }
 
   subject(topic: string, durable: boolean): string {
@@ -195,20 +221,30 @@ export class NatsBus implements MessageBus {
     if (this.closed) throw new Error('bus is closed');
     const data = encoder.encode(JSON.stringify(message));
     const max = this.maxPayload - HEADER_ROOM;
-    if (data.length > max) throw new MessageTooLargeError(data.length, max);
-    if (options.durable === false) {
+    const durable = options.durable !== false;
+    const limit = durable ? MAX_DURABLE_BYTES : max;
+    if (data.length > limit) throw new MessageTooLargeError(data.length, limit);
+    if (!durable) {
       // "Held by the bus" for fan-out: the server has it (a round trip; what follows is in order).
       this.nc.publish(this.subject(topic, false), data);
       await this.nc.flush();
       return;
     }
     const subject = this.subject(topic, true);
+    let body = data;
+    let parts: ReturnType<typeof headers> | undefined;
+    if (data.length > max) {
+      parts = headers();
+      parts.set(PARTS_HEADER, (await this.storeParts(data, max)).join(','));
+      body = new Uint8Array(0);
+    }
     // With an id, a publish whose acknowledgement was lost is retried safely: JetStream stores it once.
     const attempts = options.id === undefined ? 1 : 3;
     for (let i = 1; ; i++) {
       try {
-        await this.js.publish(subject, data, {
+        await this.js.publish(subject, body, {
           ...(options.id === undefined ? {} : { msgID: options.id }),
+          ...(parts === undefined ? {} : { headers: parts }),
           timeout: 5000,
         });
         return;
@@ -217,6 +253,38 @@ export class NatsBus implements MessageBus {
         await new Promise((r) => setTimeout(r, 100 * i));
       }
     }
+  }
+
+  /** Stores `data` in parts of at most `partBytes`; returns their sequence numbers, in order. */
+  private async storeParts(data: Uint8Array, partBytes: number): Promise<number[]> {
+    const seqs: number[] = [];
+    for (let at = 0; at < data.length; at += partBytes) {
+      const ack = await this.js.publish(`${this.prefix}.p`, data.subarray(at, at + partBytes), {
+        timeout: 5000,
+      });
+      seqs.push(ack.seq);
+    }
+    return seqs;
+  }
+
+  /** The message stored in these parts, or undefined when a part is gone (expired). */
+  async readParts(seqs: number[]): Promise<Buffer | undefined> {
+    const chunks: Uint8Array[] = [];
+    for (const seq of seqs) {
+      const m = await this.jsm.streams.getMessage(this.partsStream, { seq }).catch((err: unknown) => {
+        if (/no message found/i.test(String(err))) return null;
+        throw err;
+      });
+      if (m === null) return undefined;
+      chunks.push(m.data);
+    }
+    return Buffer.concat(chunks);
+  }
+
+  /** Deletes the parts of a message that was handled. */
+  async dropParts(seqs: number[]): Promise<void> {
+    for (const seq of seqs)
+      await this.jsm.streams.deleteMessage(this.partsStream, seq, false).catch(() => false);
   }
 
   subscribe<T>(
@@ -301,7 +369,7 @@ export class NatsBus implements MessageBus {
 
   /** Removes the streams of this prefix (tests and `whirl` clean-ups only). */
   async destroy(): Promise<void> {
-    for (const s of [this.workStream, `${this.prefix}-claims`, `${this.prefix}-invokers`]) {
+    for (const s of [this.workStream, this.partsStream, `${this.prefix}-claims`, `${this.prefix}-invokers`]) {
       await this.jsm.streams.delete(s).catch(() => undefined);
     }
   }
@@ -384,39 +452,61 @@ class DurableSubscription {
   }
 
   private deliver(m: JsMsg): void {
+    const parts = m.headers?.get(PARTS_HEADER);
+    if (!parts) {
+      this.handOver(m, () => m.json());
+      return;
+    }
+    // Counted in flight (and kept alive) while its parts are read.
+    this.inFlight.add(m);
+    const seqs = parts.split(',').map(Number);
+    this.bus.readParts(seqs).then(
+      (bytes) => {
+        if (bytes === undefined)
+          this.settle(m, 'term'); // The parts expired: nobody can ever handle it.
+        else this.handOver(m, () => JSON.parse(bytes.toString()) as unknown, seqs);
+      },
+      () => this.settle(m, 'nak'), // The server is away: try again later.
+    );
+  }
+
+  /** Hands a message to the handler; `parts` are deleted once it is acknowledged. */
+  private handOver(m: JsMsg, parse: () => unknown, parts?: number[]): void {
     let data: unknown;
     try {
-      data = m.json();
+      data = parse();
     } catch {
-      m.term(); // Not JSON: no subscriber can ever handle it.
+      this.settle(m, 'term'); // Not JSON: no subscriber can ever handle it.
       return;
     }
     this.inFlight.add(m);
     let settled = false;
-    const settle = (release: boolean) => {
+    const once = (how: 'ack' | 'nak') => {
       if (settled) return;
       settled = true;
-      this.inFlight.delete(m);
-      if (!this.abandoned) {
-        if (release) m.nak();
-        else m.ack();
-      }
-      if (this.draining && this.inFlight.size === 0) this.drained?.();
-      const wake = this.wake;
-      this.wake = undefined;
-      wake?.();
+      this.settle(m, how);
+      if (how === 'ack' && parts !== undefined) void this.bus.dropParts(parts);
     };
     const delivery: Delivery<unknown> = {
       data,
       redelivered: m.redelivered,
-      ack: () => settle(false),
-      release: () => settle(true),
+      ack: () => once('ack'),
+      release: () => once('nak'),
     };
     try {
       this.handler(delivery);
     } catch {
       delivery.ack();
     }
+  }
+
+  private settle(m: JsMsg, how: 'ack' | 'nak' | 'term'): void {
+    this.inFlight.delete(m);
+    if (!this.abandoned) m[how]();
+    if (this.draining && this.inFlight.size === 0) this.drained?.();
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
   }
 
   async drain(): Promise<void> {
