@@ -25,7 +25,7 @@ import { ControllerPeers } from '../scheduler/peers.js';
 import { ActivationWriter } from '../store/activation-writer.js';
 import { PostgresStore } from '../store/postgres/index.js';
 import { bootstrapNamespaces } from './bootstrap.js';
-import { syncEntityCaches } from './cluster/cache-sync.js';
+import { announceAlarms, syncAlarms, syncEntityCaches } from './cluster/cache-sync.js';
 import { stopOnSignals } from './signals.js';
 import { openClusterBackends, type BackendOptions } from './cluster/backends.js';
 import { loadConfig, usage, type Config } from './cluster/config.js';
@@ -95,7 +95,7 @@ async function storedRecord(
   return undefined;
 }
 
-/** How often the alarms leader re-reads schedules changed through other controllers. */
+/** How often the alarms leader re-reads schedules anyway (changes are announced; this covers lost ones). */
 const ALARM_SYNC_MS = 2000;
 /** How often a controller that does not lead tries to take the alarms over. */
 const ALARM_LEAD_RETRY_MS = 3000;
@@ -214,7 +214,9 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     fire: { entities, throttles, invocations, compositions, activationWriter: writer },
     log,
     syncIntervalMs: ALARM_SYNC_MS,
+    announce: announceAlarms(bus, onError('alarm announcements')),
   });
+  const alarmsSync = syncAlarms(bus, alarms);
   const alarmsLead = leadAlarms(store.leadership('alarms'), alarms, o.id);
   const app = buildApp({
     entities,
@@ -260,6 +262,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
       await peers.stop();
       await heartbeats.drain();
       await cacheSync.drain();
+      await alarmsSync.drain();
       await balancer.close();
       await writer.close();
       await bus.close();

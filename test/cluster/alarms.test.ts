@@ -28,7 +28,7 @@ async function waitFor(f: () => Promise<boolean>, ms: number, what: string): Pro
   const end = Date.now() + ms;
   while (!(await f())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -89,6 +89,29 @@ describe('cluster: the alarms provider', () => {
     expect(created.status, JSON.stringify(created.json)).toBe(200);
     await waitFor(async () => (await ticks(base)) >= 2, 20_000, 'two fires');
 
+    // Paused through the controller that does not lead: the leader hears of it at once (its own view, READ
+    // through it, says paused within moments, not at its next re-read of the schedules seconds later), and
+    // not one more fire follows (one already under way may still land).
+    const lifecycle = (event: string, url = base) =>
+      call(url, 'POST', '/api/v1/namespaces/whisk.system/alarms', {
+        lifecycleEvent: event,
+        triggerName: '/guest/every2s',
+        feed: 'alarm',
+      });
+    const leaderSees = async () =>
+      ((await lifecycle('READ', lead.url)).json.status as { active: boolean }).active;
+    for (const event of ['PAUSE', 'UNPAUSE', 'PAUSE', 'UNPAUSE', 'PAUSE']) {
+      expect((await lifecycle(event)).status).toBe(200);
+      const active = event === 'UNPAUSE';
+      await waitFor(async () => (await leaderSees()) === active, 300, `the leader's view of ${event}`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const paused = await ticks(base);
+    await new Promise((r) => setTimeout(r, 4500));
+    expect(await ticks(base)).toBe(paused);
+    expect((await lifecycle('UNPAUSE')).status).toBe(200);
+    await waitFor(async () => (await ticks(base)) >= paused + 1, 10_000, 'fires after the unpause');
+
     // The leader dies: the other controller takes the timers over within seconds.
     await lead.kill();
     const before = await ticks(base);
@@ -97,11 +120,7 @@ describe('cluster: the alarms provider', () => {
 
     // Deleting the trigger (the feed's DELETE, then the trigger) stops the fires. The feed action calls the
     // provider at its __OW_API_HOST, which in this test may be the dead controller: call the provider directly.
-    const deleted = await call(base, 'POST', '/api/v1/namespaces/whisk.system/alarms', {
-      lifecycleEvent: 'DELETE',
-      triggerName: '/guest/every2s',
-      feed: 'alarm',
-    });
+    const deleted = await lifecycle('DELETE');
     expect(deleted.status, JSON.stringify(deleted.json)).toBe(200);
     expect((await call(base, 'DELETE', '/api/v1/namespaces/_/triggers/every2s')).status).toBe(200);
     await new Promise((r) => setTimeout(r, 3000));

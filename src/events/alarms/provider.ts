@@ -13,8 +13,10 @@
  * late, at start-up.
  *
  * In a cluster every controller serves the lifecycle calls (they read and write the stored schedules),
- * but only the one that leads runs the timers (`start()`); it re-reads the schedules every
- * `syncIntervalMs` to pick up what other controllers changed.
+ * but only the one that leads runs the timers (`start()`). A controller that changed a schedule says so
+ * (`announce`, awaited before the lifecycle call answers) and the leader re-reads the schedules at once
+ * (`changed()`), so a paused or deleted alarm does not fire again; the leader also re-reads them every
+ * `syncIntervalMs`, in case an announcement was lost.
  */
 import { randomBytes } from 'node:crypto';
 import { WhirlError } from '../../core/errors.js';
@@ -42,6 +44,8 @@ export interface AlarmsOptions {
   backoffMs?: number;
   /** Cluster mode: how often the leader re-reads schedules that other controllers changed (ms). */
   syncIntervalMs?: number;
+  /** Cluster mode: tells the leader that this controller changed a schedule (see `changed()`). */
+  announce?: () => Promise<void>;
 }
 
 /** Longest single timer: setTimeout cannot wait longer than 2^31-1 ms; far fires re-arm on the way. */
@@ -102,11 +106,7 @@ export class AlarmsProvider implements TriggerListener {
     if (records.length > 0) this.log.info(`alarms: ${records.length} schedule(s) loaded`);
     const every = this.o.syncIntervalMs;
     if (every !== undefined) {
-      this.syncTimer = setInterval(() => {
-        this.sync().catch((err: unknown) =>
-          this.log.warn(`alarms: re-reading schedules failed: ${errorText(err)}`),
-        );
-      }, every);
+      this.syncTimer = setInterval(() => this.changed(), every);
       this.syncTimer.unref();
     }
   }
@@ -142,7 +142,10 @@ export class AlarmsProvider implements TriggerListener {
   async put(schedule: Schedule): Promise<number | undefined> {
     const key = scheduleKey(schedule.namespace, schedule.trigger);
     await this.persist(key, schedule);
-    if (!this.leading) return schedule.status.active ? nextFire(schedule, Date.now()) : undefined;
+    if (!this.leading) {
+      await this.o.announce?.();
+      return schedule.status.active ? nextFire(schedule, Date.now()) : undefined;
+    }
     const previous = this.armed.get(key);
     if (previous !== undefined) clearTimeout(previous.timer);
     const a: Armed = { schedule, generation: (previous?.generation ?? 0) + 1 };
@@ -161,7 +164,15 @@ export class AlarmsProvider implements TriggerListener {
       this.armed.delete(key);
     }
     const deleted = await this.o.store.deleteProviderRecord(PROVIDER, key);
+    if (!this.leading) await this.o.announce?.();
     return a !== undefined || deleted;
+  }
+
+  /** Another controller changed a schedule: the leader re-reads them now. */
+  changed(): void {
+    this.sync().catch((err: unknown) =>
+      this.log.warn(`alarms: re-reading schedules failed: ${errorText(err)}`),
+    );
   }
 
   /**
