@@ -56,6 +56,8 @@ unset WHIRL_CGROUPS WHIRL_PLAN WHIRL_ROOT WHIRL_NOFILE WHIRL_NET
 # pid 1 stays a shell that runs the proxy in the foreground: orphans of the namespace are re-parented to pid 1,
 # and the shell's wait for the proxy reaps them too, where a runtime (Node) as pid 1 would leave them as
 # zombies that fill the pids limit of a long-lived sandbox. The trailing `exit` keeps the shell from exec'ing
-# the proxy in its place; when the proxy ends, so does pid 1 and with it the namespace.
+# the proxy in its place; when the proxy ends, so does pid 1 and with it the namespace. The shell's own
+# stderr goes to /dev/null, the proxy keeps the real one (fd 9, restored in a subshell: dash applies a
+# simple command's redirections in the parent), so a killed proxy adds no "Killed" to the action's logs.
 exec setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs \
-  --pdeathsig KILL -- /bin/sh -c '"$@"; exit $?' whirl-init "$@"
+  --pdeathsig KILL -- /bin/sh -c 'exec 9>&2 2>/dev/null; (exec "$@" 2>&9 9>&-); exit $?' whirl-init "$@"
