@@ -235,6 +235,38 @@ describe.skipIf(!docker.ok)(
       expect(r.body.loopback).not.toBe('open');
     }, 60_000);
 
+    it('leaves no container running for long when it is killed with SIGKILL', async () => {
+      const killed = await startWhirl({ args: ['--sandbox', 'docker'] });
+      const mine = () =>
+        engine.json<unknown[]>('GET', '/containers/json', {
+          query: {
+            all: true,
+            filters: JSON.stringify({ label: [`whirl.pid=${killed.process.pid}`] }),
+          },
+        });
+      try {
+        const r = await fetch(`${killed.url}/api/v1/namespaces/_/actions/left?overwrite=true`, {
+          method: 'PUT',
+          headers: auth,
+          body: JSON.stringify({ exec: { kind: 'nodejs:20', code: 'function main() { return {} }' } }),
+        });
+        expect(r.status).toBe(200);
+        const run = await fetch(`${killed.url}/api/v1/namespaces/_/actions/left?blocking=true`, {
+          method: 'POST',
+          headers: auth,
+        });
+        expect(run.status).toBe(200);
+        expect((await mine()).length).toBeGreaterThan(0);
+        await killed.kill();
+        // Its watchdog notices within half a second and removes them.
+        const end = Date.now() + 15_000;
+        while ((await mine()).length > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+        expect(await mine()).toEqual([]);
+      } finally {
+        await killed.cleanup();
+      }
+    }, 90_000);
+
     it('removes every container and its network when it stops', async () => {
       expect((await containers()).length).toBeGreaterThan(0);
       const networks = async () =>

@@ -8,7 +8,7 @@
  * memory (as OpenWhisk and the process backend do), pids and open-file limits, a read-only root with a
  * tmpfs /tmp, no-new-privileges, an init process reaping orphans, no log driver (output is read from the
  * attach stream, never written to disk), and labels naming this instance — by which leftovers of an
- * earlier run are found and removed at start-up.
+ * earlier run are found and removed at start-up, and a watchdog removes them when Whirl dies (watchdog.ts).
  */
 import type { RuntimeFamily } from '../../core/runtimes.js';
 import type { IsolationReport, Sandbox, SandboxFactory, SandboxSpec } from '../sandbox.js';
@@ -19,6 +19,7 @@ import { ensureRuntimeImages, imageForFamily } from './images.js';
 import { networkPolicy, type Egress } from '../network-policy.js';
 import { SandboxNetwork } from './network.js';
 import { ownerLabels, sweep } from './sweep.js';
+import { startWatchdog, type Watchdog } from './watchdog.js';
 
 export { buildRuntimeImages, runtimeImageStatus, runtimeImages, type ImageBase } from './images.js';
 export { DockerEngine } from './engine.js';
@@ -88,6 +89,7 @@ export class DockerSandboxFactory implements SandboxFactory {
       images: Record<RuntimeFamily, string>;
     },
     readonly isolation: IsolationReport,
+    private readonly watchdog: Watchdog,
   ) {}
 
   /** Connects to Docker, removes leftovers of this instance, readies images and the network. */
@@ -120,10 +122,12 @@ export class DockerSandboxFactory implements SandboxFactory {
         `the docker sandbox cannot reach Docker at ${socketPath}: ${err instanceof Error ? err.message : String(err)}`,
       );
     }
+    let watchdog: Watchdog | undefined;
     try {
       const info = await engine.json<DockerInfo>('GET', '/info');
       const swept = await sweep(engine, o.instance);
       if (swept > 0) log(`removed ${swept} leftover container(s) of stopped Whirl instances`);
+      watchdog = startWatchdog(socketPath);
       const notes = [
         `Docker ${version.version} (API ${version.apiVersion}), ${info.Driver ?? '?'} storage, cgroup v${info.CgroupVersion ?? '?'}`,
       ];
@@ -143,14 +147,21 @@ export class DockerSandboxFactory implements SandboxFactory {
           : 'Docker cannot limit memory and pids on this host',
         ...network.notes,
       );
-      return new DockerSandboxFactory(engine, network, o, {
-        isolated: limits && network.firewall,
-        namespaces: true,
-        cgroups: limits,
-        network: network.firewall,
-        notes,
-      });
+      return new DockerSandboxFactory(
+        engine,
+        network,
+        o,
+        {
+          isolated: limits && network.firewall,
+          namespaces: true,
+          cgroups: limits,
+          network: network.firewall,
+          notes,
+        },
+        watchdog,
+      );
     } catch (err) {
+      watchdog?.stop();
       engine.close();
       throw err;
     }
@@ -281,6 +292,7 @@ export class DockerSandboxFactory implements SandboxFactory {
     await Promise.all([...this.live].map((s) => s.destroy().catch(() => undefined)));
     await this.network.close().catch(() => undefined);
     await this.apiOnly?.then((n) => n.close()).catch(() => undefined);
+    this.watchdog.stop();
     this.engine.close();
   }
 }

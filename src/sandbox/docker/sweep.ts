@@ -5,7 +5,9 @@
  * - and those of instances that are gone for good: everything Whirl creates is labelled with its owner's
  *   pid and pid namespace, and a resource whose owner pid no longer runs in our pid namespace is removed
  *   (invokers with generated names, test runs). Owners in another pid namespace (a Whirl in a container)
- *   are never judged: their pids mean nothing here.
+ *   are never judged: their pids mean nothing here;
+ * - and, while Whirl runs, a watchdog process (watchdog.ts) waits for it to die, however it dies, and then
+ *   removes what it owned (`sweepOwner`), so a `kill -9` leaves no container running for long.
  */
 import { readlinkSync } from 'node:fs';
 import { DockerError, type DockerEngine } from './engine.js';
@@ -14,7 +16,7 @@ import { networkHash, removeRules } from './network.js';
 const PID = 'whirl.pid';
 const PIDNS = 'whirl.pidns';
 
-function pidNamespace(): string {
+export function pidNamespace(): string {
   try {
     return readlinkSync('/proc/self/ns/pid');
   } catch {
@@ -32,7 +34,7 @@ export function ownerLabels(instance: string): Record<string, string> {
   };
 }
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -52,14 +54,23 @@ function orphaned(labels: Labels, instance: string): boolean {
 }
 
 /** Removes orphaned containers (with their anonymous volumes), then orphaned networks and their rules. */
-export async function sweep(engine: DockerEngine, instance: string): Promise<number> {
+export function sweep(engine: DockerEngine, instance: string): Promise<number> {
+  return removeWhere(engine, (labels) => orphaned(labels, instance));
+}
+
+/** Removes what the process `pid` of the pid namespace `pidns` owned (it died). */
+export function sweepOwner(engine: DockerEngine, pid: number, pidns: string): Promise<number> {
+  return removeWhere(engine, (labels) => labels?.[PID] === String(pid) && labels[PIDNS] === pidns);
+}
+
+async function removeWhere(engine: DockerEngine, gone: (labels: Labels) => boolean): Promise<number> {
   const containers = await engine.json<{ Id: string; Labels?: Labels }[]>('GET', '/containers/json', {
     query: { all: true, filters: JSON.stringify({ label: ['whirl.managed=true'] }) },
   });
-  const gone = containers.filter((c) => orphaned(c.Labels, instance));
+  const doomed = containers.filter((c) => gone(c.Labels));
   // Failures are not fatal: a stubborn leftover must not keep this instance from starting.
   await Promise.all(
-    gone.map((c) =>
+    doomed.map((c) =>
       engine
         .call('DELETE', `/containers/${c.Id}`, { query: { force: true, v: true } })
         .catch(() => undefined),
@@ -68,7 +79,7 @@ export async function sweep(engine: DockerEngine, instance: string): Promise<num
   const networks = await engine.json<{ Name: string; Labels?: Labels }[]>('GET', '/networks', {
     query: { filters: JSON.stringify({ label: ['whirl.managed=true'] }) },
   });
-  for (const n of networks.filter((x) => orphaned(x.Labels, instance))) {
+  for (const n of networks.filter((x) => gone(x.Labels))) {
     try {
       await engine.call('DELETE', `/networks/${encodeURIComponent(n.Name)}`);
     } catch (err) {
@@ -76,5 +87,5 @@ export async function sweep(engine: DockerEngine, instance: string): Promise<num
     }
     await removeRules(networkHash(n.Name));
   }
-  return gone.length;
+  return doomed.length;
 }
