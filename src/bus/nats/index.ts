@@ -462,8 +462,10 @@ class DurableSubscription {
     const seqs = parts.split(',').map(Number);
     this.bus.readParts(seqs).then(
       (bytes) => {
-        if (bytes === undefined)
-          this.settle(m, 'term'); // The parts expired: nobody can ever handle it.
+        // Closed meanwhile: not started, so JetStream will deliver it again.
+        if (this.abandoned) this.settle(m, 'nak');
+        // The parts expired: nobody can ever handle it.
+        else if (bytes === undefined) this.settle(m, 'term');
         else this.handOver(m, () => JSON.parse(bytes.toString()) as unknown, seqs);
       },
       () => this.settle(m, 'nak'), // The server is away: try again later.
