@@ -227,5 +227,31 @@ export function defineProviderRecordsContract(
       expect((await store.listProviderRecords('alarms')).map((r) => r.key)).toEqual(['a/b']);
       expect(await store.getProviderRecord('other', 'ns/t')).toMatchObject({ doc: { x: true } });
     });
+
+    it('replaces a record only while it holds what the writer last saw', async () => {
+      const first = { cron: '* * * * *', status: { active: true }, fires: 0 };
+      await store.putProviderRecord({ provider: 'alarms', key: 'ns/t', doc: first, updated: 1 });
+      const fired = { ...first, fires: 1 };
+      expect(
+        await store.replaceProviderRecord({ provider: 'alarms', key: 'ns/t', doc: fired, updated: 2 }, first),
+      ).toBe(true);
+      // Someone else pauses it; a writer still holding the older doc must not undo that.
+      const paused = { ...fired, status: { active: false } };
+      await store.putProviderRecord({ provider: 'alarms', key: 'ns/t', doc: paused, updated: 3 });
+      const stale = { ...fired, fires: 2 };
+      expect(
+        await store.replaceProviderRecord({ provider: 'alarms', key: 'ns/t', doc: stale, updated: 4 }, fired),
+      ).toBe(false);
+      expect(await store.getProviderRecord('alarms', 'ns/t')).toMatchObject({ doc: paused, updated: 3 });
+      // Nor bring back a deleted one.
+      await store.deleteProviderRecord('alarms', 'ns/t');
+      expect(
+        await store.replaceProviderRecord(
+          { provider: 'alarms', key: 'ns/t', doc: stale, updated: 5 },
+          paused,
+        ),
+      ).toBe(false);
+      expect(await store.getProviderRecord('alarms', 'ns/t')).toBeUndefined();
+    });
   });
 }

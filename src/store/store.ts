@@ -63,6 +63,11 @@ export interface ProviderRecord {
 export interface ProviderRecordStore {
   /** Creates or replaces the record at (provider, key). */
   putProviderRecord(record: ProviderRecord): Promise<void>;
+  /**
+   * Replaces the record only while it still holds `expected` (the doc as last written): false when another
+   * process changed or deleted it meanwhile, and then nothing is written.
+   */
+  replaceProviderRecord(record: ProviderRecord, expected: Record<string, unknown>): Promise<boolean>;
   getProviderRecord(provider: string, key: string): Promise<ProviderRecord | undefined>;
   /** False when there was no such record. */
   deleteProviderRecord(provider: string, key: string): Promise<boolean>;

@@ -37,6 +37,8 @@ class Harness {
   entities!: Entities;
   app!: FastifyInstance;
   keys: Record<string, string> = {};
+  /** Runs as a fire starts (when the provider looks up the alarm's owner): another controller's moment. */
+  duringFire: (() => Promise<void>) | undefined;
 
   async start(): Promise<void> {
     const entities = new Entities(this.store);
@@ -45,8 +47,15 @@ class Harness {
     // Nobody consumes this topic: rule actions are queued and never run, which is all these tests need.
     const invocations = new Invocations(this.bus, new SingleInvokerBalancer(this.bus, 'nobody'), 'done');
     const throttles = new Throttles(new MemoryRateCounter(), () => 0);
+    // The store as the provider sees it, with a hook into the start of every fire.
+    const store = Object.create(this.store) as SqliteStore;
+    store.getIdentity = async (uuid) => {
+      const identity = await this.store.getIdentity(uuid);
+      await this.duringFire?.();
+      return identity;
+    };
     this.provider = new AlarmsProvider({
-      store: this.store,
+      store,
       identities,
       entities,
       fire: { entities, throttles, invocations, activationWriter: this.writer },
@@ -281,6 +290,33 @@ describe('alarms provider', () => {
     expect(resumed.status.active).toBe(true);
     expect(resumed.status).not.toHaveProperty('reason');
     await eventually(async () => ((await h.fires('guest', 'pp')).length > count ? true : undefined), 4000);
+  });
+
+  it('keeps a pause another controller stored while a fire was under way', async () => {
+    await h.wired(guest, 'race');
+    await h.lifecycle(guest, {
+      lifecycleEvent: 'CREATE',
+      triggerName: 'race',
+      feed: 'alarm',
+      cron: '* * * * * *',
+    });
+    // As in a cluster: a controller that does not run the timers pauses the alarm (it writes the store)
+    // while the leader is firing it. The leader's bookkeeping after that fire must not undo the pause.
+    let pausedAt: number | undefined;
+    h.duringFire = async () => {
+      if (pausedAt !== undefined) return;
+      pausedAt = Date.now();
+      const r = (await h.store.getProviderRecord('alarms', 'guest/race'))!;
+      const status = { active: false, dateChanged: pausedAt, reason: { kind: 'USER', message: 'Paused.' } };
+      await h.store.putProviderRecord({ ...r, doc: { ...r.doc, status }, updated: pausedAt });
+    };
+    await eventually(async () => ((await h.fires('guest', 'race')).length > 0 ? true : undefined), 4000);
+    await new Promise((r) => setTimeout(r, 300));
+    const count = (await h.fires('guest', 'race')).length;
+    await new Promise((r) => setTimeout(r, 2200));
+    expect((await h.fires('guest', 'race')).length).toBe(count);
+    const stored = await h.store.getProviderRecord('alarms', 'guest/race');
+    expect(stored?.doc).toMatchObject({ status: { active: false, reason: { kind: 'USER' } } });
   });
 
   it('stops with the trigger: at once when deleted through the API, at the next fire otherwise', async () => {

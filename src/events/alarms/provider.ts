@@ -270,14 +270,18 @@ export class AlarmsProvider implements TriggerListener {
 
   private async fire(key: string, a: Armed, generation: number): Promise<void> {
     this.busy.add(key);
+    let superseded = false;
     try {
-      await this.fireOnce(key, a, generation);
+      superseded = await this.fireOnce(key, a, generation);
     } finally {
       this.busy.delete(key);
     }
+    // Changed through another controller while it fired: adopt the stored schedule.
+    if (superseded) this.changed();
   }
 
-  private async fireOnce(key: string, a: Armed, generation: number): Promise<void> {
+  /** Fires once; true when the stored schedule turned out to have been changed by someone else meanwhile. */
+  private async fireOnce(key: string, a: Armed, generation: number): Promise<boolean> {
     const s = a.schedule;
     try {
       const caller = await this.ownerOf(s);
@@ -287,12 +291,12 @@ export class AlarmsProvider implements TriggerListener {
           statusCode: 401,
           message: 'The key that created this alarm was revoked or blocked; the alarm is disabled.',
         });
-        return;
+        return false;
       }
       let throttled = 0;
       let failures = 0;
       for (;;) {
-        if (!this.current(key, a, generation)) return;
+        if (!this.current(key, a, generation)) return false;
         try {
           await fireTrigger(this.o.fire, {
             caller,
@@ -307,7 +311,7 @@ export class AlarmsProvider implements TriggerListener {
           if (status === 404) {
             await this.remove(s.namespace, s.trigger);
             this.log.info(`alarms: trigger /${key} no longer exists; its alarm is removed`);
-            return;
+            return false;
           }
           if (status === 429) {
             if (++throttled >= MAX_THROTTLED) {
@@ -316,7 +320,7 @@ export class AlarmsProvider implements TriggerListener {
                 statusCode: 429,
                 message: `Automatically disabled after ${MAX_THROTTLED} throttled fires in a row.`,
               });
-              return;
+              return false;
             }
             await this.sleep(this.backoffMs * throttled * throttled);
             continue;
@@ -327,7 +331,7 @@ export class AlarmsProvider implements TriggerListener {
               statusCode: status,
               message: `Automatically disabled after receiving a ${status} status code when firing the trigger: ${errorText(err)}`,
             });
-            return;
+            return false;
           }
           if (++failures > MAX_RETRIES) {
             this.log.warn(`alarms: could not fire /${key} (${errorText(err)}); skipping this fire`);
@@ -336,20 +340,30 @@ export class AlarmsProvider implements TriggerListener {
           await this.sleep(this.backoffMs * failures);
         }
       }
-      if (!this.current(key, a, generation)) return;
+      if (!this.current(key, a, generation)) return false;
+      const seen = { ...s };
       s.lastFire = Date.now();
       s.fires++;
       if (s.config.feed === 'once') {
         await this.afterOnce(key, a);
-        return;
+        return false;
       }
-      await this.persist(key, s);
+      // Only over the schedule as this process last stored or read it: a pause, update or delete made
+      // through another controller during the fire must not be undone by this bookkeeping.
+      const record = {
+        provider: PROVIDER,
+        key,
+        doc: s as unknown as Record<string, unknown>,
+        updated: Date.now(),
+      };
+      if (!(await this.o.store.replaceProviderRecord(record, seen))) return true;
       // Fire times missed while this fire was held back (throttled) are skipped, not caught up.
       if (this.current(key, a, generation)) this.arm(key, a);
     } catch (err) {
       this.log.warn(`alarms: firing /${key} failed: ${errorText(err)}`);
       if (this.current(key, a, generation)) this.arm(key, a);
     }
+    return false;
   }
 
   /** A one-time alarm has fired: delete what the owner asked to delete, or keep it, inactive. */

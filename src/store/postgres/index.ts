@@ -380,6 +380,14 @@ export class PostgresStore implements Store, ProviderRecordStore {
     );
   }
 
+  async replaceProviderRecord(r: ProviderRecord, expected: Record<string, unknown>): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      'UPDATE provider_records SET updated = $1, doc = $2 WHERE provider = $3 AND key = $4 AND doc = $5',
+      [r.updated, JSON.stringify(r.doc), r.provider, r.key, JSON.stringify(expected)],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
   async getProviderRecord(provider: string, key: string): Promise<ProviderRecord | undefined> {
     const { rows } = await this.pool.query<ProviderRow>(
       'SELECT provider, key, updated, doc FROM provider_records WHERE provider = $1 AND key = $2',

@@ -142,6 +142,9 @@ export class SqliteStore implements Store, ProviderRecordStore {
         `INSERT INTO provider_records (provider, key, updated, doc) VALUES (?, ?, ?, ?)
          ON CONFLICT (provider, key) DO UPDATE SET updated = excluded.updated, doc = excluded.doc`,
       ),
+      replaceProviderRecord: db.prepare(
+        'UPDATE provider_records SET updated = ?, doc = ? WHERE provider = ? AND key = ? AND doc = ?',
+      ),
       getProviderRecord: db.prepare<[string, string], ProviderRow>(
         'SELECT provider, key, updated, doc FROM provider_records WHERE provider = ? AND key = ?',
       ),
@@ -324,6 +327,14 @@ export class SqliteStore implements Store, ProviderRecordStore {
 
   async putProviderRecord(r: ProviderRecord): Promise<void> {
     this.stmt.putProviderRecord.run(r.provider, r.key, r.updated, JSON.stringify(r.doc));
+  }
+
+  async replaceProviderRecord(r: ProviderRecord, expected: Record<string, unknown>): Promise<boolean> {
+    const doc = JSON.stringify(r.doc);
+    return (
+      this.stmt.replaceProviderRecord.run(r.updated, doc, r.provider, r.key, JSON.stringify(expected))
+        .changes > 0
+    );
   }
 
   async getProviderRecord(provider: string, key: string): Promise<ProviderRecord | undefined> {
