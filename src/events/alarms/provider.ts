@@ -210,6 +210,16 @@ export class AlarmsProvider implements TriggerListener {
       this.log.info(`alarms: trigger /${namespace}/${name} was deleted; its alarm is removed`);
   }
 
+  /** Stores `schedule` only over `seen`, the schedule as this process last stored or read it. */
+  private replace(key: string, schedule: Schedule, seen: Schedule): Promise<boolean> {
+    const doc = schedule as unknown as Record<string, unknown>;
+    const expected = seen as unknown as Record<string, unknown>;
+    return this.o.store.replaceProviderRecord(
+      { provider: PROVIDER, key, doc, updated: Date.now() },
+      expected,
+    );
+  }
+
   private async persist(key: string, schedule: Schedule): Promise<void> {
     await this.o.store.putProviderRecord({
       provider: PROVIDER,
@@ -345,18 +355,12 @@ export class AlarmsProvider implements TriggerListener {
       s.lastFire = Date.now();
       s.fires++;
       if (s.config.feed === 'once') {
-        await this.afterOnce(key, a);
+        await this.afterOnce(key, a, seen);
         return false;
       }
       // Only over the schedule as this process last stored or read it: a pause, update or delete made
       // through another controller during the fire must not be undone by this bookkeeping.
-      const record = {
-        provider: PROVIDER,
-        key,
-        doc: s as unknown as Record<string, unknown>,
-        updated: Date.now(),
-      };
-      if (!(await this.o.store.replaceProviderRecord(record, seen))) return true;
+      if (!(await this.replace(key, s, seen))) return true;
       // Fire times missed while this fire was held back (throttled) are skipped, not caught up.
       if (this.current(key, a, generation)) this.arm(key, a);
     } catch (err) {
@@ -367,7 +371,7 @@ export class AlarmsProvider implements TriggerListener {
   }
 
   /** A one-time alarm has fired: delete what the owner asked to delete, or keep it, inactive. */
-  private async afterOnce(key: string, a: Armed): Promise<void> {
+  private async afterOnce(key: string, a: Armed, seen: Schedule): Promise<void> {
     const s = a.schedule;
     const what = s.config.deleteAfterFire;
     if (what === true || what === 'rules') {
@@ -385,14 +389,21 @@ export class AlarmsProvider implements TriggerListener {
       await this.remove(s.namespace, s.trigger);
       return;
     }
-    await this.deactivate(key, a, { kind: 'AUTO', message: 'The alarm fired once, at its date.' });
+    await this.deactivate(key, a, { kind: 'AUTO', message: 'The alarm fired once, at its date.' }, seen);
   }
 
-  private async deactivate(key: string, a: Armed, reason: AlarmReason): Promise<void> {
+  /** `seen`: the schedule as last stored, when the caller changed it already (see replace()). */
+  private async deactivate(
+    key: string,
+    a: Armed,
+    reason: AlarmReason,
+    seen: Schedule = { ...a.schedule },
+  ): Promise<void> {
     clearTimeout(a.timer);
     a.next = undefined;
     a.schedule.status = { active: false, dateChanged: Date.now(), reason };
-    if (this.armed.get(key) === a) await this.persist(key, a.schedule);
+    // As after a fire: a change stored elsewhere meanwhile wins, and is adopted.
+    if (this.armed.get(key) === a && !(await this.replace(key, a.schedule, seen))) this.changed();
     if (reason.kind === 'AUTO' && reason.statusCode !== undefined)
       this.log.warn(`alarms: /${key} disabled: ${reason.message}`);
   }
