@@ -1,7 +1,8 @@
 # Run by `sh -c` as pid 1 of fresh pid, mount, ipc and uts namespaces (index.ts builds the command line).
 # It joins the sandbox's cgroups, mounts a minimal root filesystem by following WHIRL_PLAN (one step per
-# line, built in mounts.ts on top of a prepared skeleton), pivots into it, drops every privilege and execs
-# "$@", the runtime proxy. Anything failing here aborts the sandbox before user code ever runs.
+# line, built in mounts.ts on top of a prepared skeleton), pivots into it, drops every privilege and stays
+# pid 1 as a reaping shell that runs "$@", the runtime proxy. Anything failing here aborts the sandbox before
+# user code ever runs.
 set -eu
 
 # Join the cgroups first so that every later process, and its memory, is accounted. "0" means "this process".

@@ -375,7 +375,9 @@ class ProcessSandbox implements Sandbox {
   }
 
   async reap(idle: () => boolean): Promise<void> {
-    if (!this.hasExited && this.keep.length > 0) await this.cgroup?.killAllBut(this.keep, idle);
+    // Both pid 1 and the proxy must be known: a kernel without /proc/<pid>/task/<pid>/children leaves the
+    // proxy unidentified, and then nothing is reaped rather than the proxy killed.
+    if (!this.hasExited && this.keep.length === 2) await this.cgroup?.killAllBut(this.keep, idle);
   }
 
   async pause(): Promise<void> {
