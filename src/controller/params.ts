@@ -13,10 +13,12 @@ function single(q: Query, name: string): string | undefined {
   return Array.isArray(v) ? v[v.length - 1] : v;
 }
 
+/** A 32-bit integer, as OpenWhisk parses these parameters: anything else (99999999999999999999) is not one. */
 function integer(collection: string, raw: string): number {
-  if (!/^-?\d+$/.test(raw.trim()))
+  const n = Number(raw);
+  if (!/^-?\d+$/.test(raw.trim()) || n < -(2 ** 31) || n > 2 ** 31 - 1)
     throw badRequest(`The value '${raw}' is not an integer for ${collection}.`);
-  return Number(raw);
+  return n;
 }
 
 /** `limit` (default 30, 0 = the maximum, at most 200), `skip` (≥ 0) and `count`. */

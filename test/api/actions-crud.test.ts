@@ -178,6 +178,11 @@ describe('actions API: create, read, update, delete, list', () => {
     expect((await w.call('GET', `${A}?skip=-1`)).json().error).toBe(
       "The value '-1' is not greater than or equal to 0 for actions.",
     );
+    // Beyond a 32-bit integer (the store could not take it as an offset): 400, not 500.
+    const huge = await w.call('GET', `${A}?skip=99999999999999999999`);
+    expect(huge.statusCode).toBe(400);
+    expect(huge.json().error).toBe("The value '99999999999999999999' is not an integer for actions.");
+    expect((await w.call('GET', `${A}?skip=2147483647`)).json()).toEqual([]);
     expect((await w.call('GET', `${A}?limit=0`)).statusCode).toBe(200);
   });
 
