@@ -47,11 +47,28 @@ export function defineStoreContract(name: string, create: () => Promise<Store>):
       await store.close();
     });
 
-    it('creates an entity at revision 1 and reads it back', async () => {
+    it('creates an entity at a positive revision and reads it back', async () => {
       const rev = await store.putEntity('ns', 'a', 'action', action('ns', 'a', 1), null);
-      expect(rev).toBe(1);
+      expect(rev).toBeGreaterThan(0);
       const got = await store.getEntity('ns', 'a');
-      expect(got).toMatchObject({ type: 'action', rev: 1, doc: { name: 'a' } });
+      expect(got).toMatchObject({ type: 'action', rev, doc: { name: 'a' } });
+    });
+
+    it('never gives a revision twice, even to a deleted and re-created entity', async () => {
+      const seen = new Set<number>();
+      const note = (rev: number): void => {
+        expect(seen.has(rev)).toBe(false);
+        seen.add(rev);
+      };
+      for (let round = 0; round < 3; round++) {
+        const created = await store.putEntity('ns', 'a', 'action', action('ns', 'a', round), null);
+        note(created);
+        note(await store.putEntity('ns', 'a', 'action', action('ns', 'a', round), created));
+        // Another entity's writes and another namespace's share the same sequence.
+        note(await store.putEntity('other', `b${round}`, 'trigger', action('other', 'b', round), null));
+        expect(await store.deleteEntity('ns', 'a')).toBe(true);
+      }
+      expect(seen.size).toBe(9);
     });
 
     it('refuses a second create of the same path, whatever the collection', async () => {
@@ -64,21 +81,23 @@ export function defineStoreContract(name: string, create: () => Promise<Store>):
     });
 
     it('updates only the revision it was given (compare-and-set)', async () => {
-      await store.putEntity('ns', 'a', 'action', action('ns', 'a', 1), null);
-      expect(await store.putEntity('ns', 'a', 'action', action('ns', 'a', 2), 1)).toBe(2);
-      await expect(store.putEntity('ns', 'a', 'action', action('ns', 'a', 3), 1)).rejects.toBeInstanceOf(
-        ConflictError,
-      );
+      const first = await store.putEntity('ns', 'a', 'action', action('ns', 'a', 1), null);
+      const second = await store.putEntity('ns', 'a', 'action', action('ns', 'a', 2), first);
+      expect(second).toBeGreaterThan(first);
+      expect((await store.getEntity('ns', 'a'))?.rev).toBe(second);
       await expect(
-        store.putEntity('ns', 'gone', 'action', action('ns', 'gone', 3), 1),
+        store.putEntity('ns', 'a', 'action', action('ns', 'a', 3), first),
+      ).rejects.toBeInstanceOf(ConflictError);
+      await expect(
+        store.putEntity('ns', 'gone', 'action', action('ns', 'gone', 3), first),
       ).rejects.toBeInstanceOf(ConflictError);
       expect((await store.getEntity('ns', 'a'))?.doc.updated).toBe(2);
     });
 
     it('deletes conditionally and reports absence', async () => {
-      await store.putEntity('ns', 'a', 'action', action('ns', 'a', 1), null);
-      expect(await store.deleteEntity('ns', 'a', 7)).toBe(false);
-      expect(await store.deleteEntity('ns', 'a', 1)).toBe(true);
+      const rev = await store.putEntity('ns', 'a', 'action', action('ns', 'a', 1), null);
+      expect(await store.deleteEntity('ns', 'a', rev + 7)).toBe(false);
+      expect(await store.deleteEntity('ns', 'a', rev)).toBe(true);
       expect(await store.deleteEntity('ns', 'a')).toBe(false);
       expect(await store.getEntity('ns', 'a')).toBeUndefined();
     });
@@ -116,14 +135,14 @@ export function defineStoreContract(name: string, create: () => Promise<Store>):
         routes: [],
       };
       await store.putEntity('ns', 'books', 'action', action('ns', 'books', 1), null);
-      expect(await store.putEntity('ns', '/v1/books', 'api', api, null)).toBe(1);
-      expect(await store.getEntity('ns', '/v1/books')).toMatchObject({ type: 'api', rev: 1, doc: api });
+      const rev = await store.putEntity('ns', '/v1/books', 'api', api, null);
+      expect(await store.getEntity('ns', '/v1/books')).toMatchObject({ type: 'api', rev, doc: api });
       expect((await store.listEntities('ns', 'api', { skip: 0, limit: 10 })).map((d) => d.name)).toEqual([
         'Books',
       ]);
       expect(await store.countEntities('ns', 'api')).toBe(1);
       expect(await store.countEntities('ns', 'action')).toBe(1);
-      expect(await store.deleteEntity('ns', '/v1/books', 1)).toBe(true);
+      expect(await store.deleteEntity('ns', '/v1/books', rev)).toBe(true);
       expect(await store.getEntity('ns', 'books')).toMatchObject({ type: 'action' });
     });
 

@@ -59,7 +59,8 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 interface EntityRow {
   type: EntityType;
-  rev: number;
+  /** BIGINT: pg hands it over as a string. */
+  rev: string;
   doc: string;
 }
 
@@ -97,7 +98,7 @@ const toProviderRecord = (r: ProviderRow): ProviderRecord => ({
 
 const toEntity = (row: EntityRow): StoredEntity => ({
   type: row.type,
-  rev: row.rev,
+  rev: Number(row.rev),
   doc: JSON.parse(row.doc) as EntityDoc,
 });
 
@@ -202,20 +203,22 @@ export class PostgresStore implements Store, ProviderRecordStore {
     const json = JSON.stringify(doc);
     if (expectedRev === null) {
       const slash = path.indexOf('/');
-      const { rowCount } = await this.pool.query(
-        `INSERT INTO entities (namespace, path, type, pkg, rev, updated, doc) VALUES ($1, $2, $3, $4, 1, $5, $6)
-         ON CONFLICT (namespace, path) DO NOTHING`,
+      const { rows } = await this.pool.query<{ rev: string }>(
+        `INSERT INTO entities (namespace, path, type, pkg, rev, updated, doc)
+         VALUES ($1, $2, $3, $4, nextval('entity_revs'), $5, $6)
+         ON CONFLICT (namespace, path) DO NOTHING RETURNING rev`,
         [namespace, path, type, slash < 0 ? null : path.slice(0, slash), doc.updated, json],
       );
-      if (rowCount === 0) throw new ConflictError(await this.getEntity(namespace, path));
-      return 1;
+      if (rows[0] === undefined) throw new ConflictError(await this.getEntity(namespace, path));
+      return Number(rows[0].rev);
     }
-    const { rowCount } = await this.pool.query(
-      'UPDATE entities SET type = $1, rev = rev + 1, updated = $2, doc = $3 WHERE namespace = $4 AND path = $5 AND rev = $6',
+    const { rows } = await this.pool.query<{ rev: string }>(
+      `UPDATE entities SET type = $1, rev = nextval('entity_revs'), updated = $2, doc = $3
+       WHERE namespace = $4 AND path = $5 AND rev = $6 RETURNING rev`,
       [type, doc.updated, json, namespace, path, expectedRev],
     );
-    if (rowCount === 0) throw new ConflictError(await this.getEntity(namespace, path));
-    return expectedRev + 1;
+    if (rows[0] === undefined) throw new ConflictError(await this.getEntity(namespace, path));
+    return Number(rows[0].rev);
   }
 
   async deleteEntity(namespace: string, path: string, expectedRev?: number): Promise<boolean> {

@@ -41,4 +41,10 @@ export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE provider_records (
      provider TEXT NOT NULL, key TEXT NOT NULL, updated BIGINT NOT NULL, doc TEXT NOT NULL,
      PRIMARY KEY (provider, key));`,
+  // 5: revisions come from one sequence for the whole database, so a deleted and re-created entity never
+  // gets a revision it had before (every cache keyed by revision, in every process, would serve the old
+  // document). The sequence starts above every revision already stored.
+  `ALTER TABLE entities ALTER COLUMN rev TYPE BIGINT;
+   CREATE SEQUENCE entity_revs AS BIGINT;
+   SELECT setval('entity_revs', coalesce((SELECT max(rev) FROM entities), 0) + 1, false);`,
 ];

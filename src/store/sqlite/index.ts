@@ -42,6 +42,11 @@ const MIGRATIONS: readonly string[] = [
   `CREATE TABLE provider_records (
      provider TEXT NOT NULL, key TEXT NOT NULL, updated INTEGER NOT NULL, doc TEXT NOT NULL,
      PRIMARY KEY (provider, key));`,
+  // 3: revisions come from one counter for the whole file, so a deleted and re-created entity never gets a
+  // revision it had before (caches keyed by revision would serve the old document). The counter starts above
+  // every revision already stored.
+  `CREATE TABLE revisions (id INTEGER PRIMARY KEY CHECK (id = 1), last INTEGER NOT NULL);
+   INSERT INTO revisions (id, last) SELECT 1, coalesce(max(rev), 0) FROM entities;`,
 ];
 
 interface EntityRow {
@@ -100,11 +105,14 @@ export class SqliteStore implements Store, ProviderRecordStore {
       getEntity: db.prepare<[string, string], EntityRow>(
         'SELECT type, rev, doc FROM entities WHERE namespace = ? AND path = ?',
       ),
+      nextRev: db.prepare<[], { last: number }>(
+        'UPDATE revisions SET last = last + 1 WHERE id = 1 RETURNING last',
+      ),
       insertEntity: db.prepare(
-        'INSERT INTO entities (namespace, path, type, pkg, rev, updated, doc) VALUES (?, ?, ?, ?, 1, ?, ?)',
+        'INSERT INTO entities (namespace, path, type, pkg, rev, updated, doc) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       updateEntity: db.prepare(
-        'UPDATE entities SET type = ?, rev = rev + 1, updated = ?, doc = ? WHERE namespace = ? AND path = ? AND rev = ?',
+        'UPDATE entities SET type = ?, rev = ?, updated = ?, doc = ? WHERE namespace = ? AND path = ? AND rev = ?',
       ),
       deleteEntity: db.prepare('DELETE FROM entities WHERE namespace = ? AND path = ?'),
       deleteEntityRev: db.prepare('DELETE FROM entities WHERE namespace = ? AND path = ? AND rev = ?'),
@@ -186,18 +194,23 @@ export class SqliteStore implements Store, ProviderRecordStore {
         const existing = this.stmt.getEntity.get(namespace, path);
         if (existing) throw new ConflictError(this.rowToEntity(existing));
         const slash = path.indexOf('/');
+        const rev = this.nextRev();
         this.stmt.insertEntity.run(
           namespace,
           path,
           type,
           slash < 0 ? null : path.slice(0, slash),
+          rev,
           doc.updated,
           json,
         );
-        return 1;
+        return rev;
       }
+      // A conflicting update throws, which rolls the counter back with the rest of the transaction.
+      const rev = this.nextRev();
       const changed = this.stmt.updateEntity.run(
         type,
+        rev,
         doc.updated,
         json,
         namespace,
@@ -208,8 +221,13 @@ export class SqliteStore implements Store, ProviderRecordStore {
         const existing = this.stmt.getEntity.get(namespace, path);
         throw new ConflictError(existing && this.rowToEntity(existing));
       }
-      return expectedRev + 1;
+      return rev;
     })();
+  }
+
+  /** The next revision of the whole file (inside the caller's transaction). */
+  private nextRev(): number {
+    return this.stmt.nextRev.get()!.last;
   }
 
   private rowToEntity(row: EntityRow): StoredEntity {
