@@ -65,7 +65,7 @@ export class Identities {
     let l = this.limits.get(namespace);
     if (l === undefined) {
       const overrides: NamespaceLimits | undefined = await this.store.getLimits(namespace);
-      l = effectiveLimits(this.system, overrides);
+      l = effectiveLimits(this.system, overrides, namespace);
       if (this.limits.size >= MAX_CACHED) this.limits.clear();
       this.limits.set(namespace, l);
     }

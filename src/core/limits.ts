@@ -26,10 +26,37 @@ export interface SystemLimits {
   /** Longest a blocking request waits before answering 202. */
   maxBlockingWaitMs: number;
   sequenceLength: number;
+  /** The throttles every namespace gets unless an operator sets its own (or `developer` names it). */
+  invocationsPerMinute: number;
+  concurrentInvocations: number;
+  firesPerMinute: number;
+  /** Namespaces whose default throttles are a developer's instead (standalone's own, when one person uses it). */
+  developer?: { namespaces: readonly string[]; throttles: Throttles };
+}
+
+/** The throttles of a namespace, by OpenWhisk's names. */
+export interface Throttles {
   invocationsPerMinute: number;
   concurrentInvocations: number;
   firesPerMinute: number;
 }
+
+/** OpenWhisk's production defaults: right where several tenants share a Whirl. */
+export const SHARED_THROTTLES: Throttles = {
+  invocationsPerMinute: 60,
+  concurrentInvocations: 30,
+  firesPerMinute: 60,
+};
+
+/**
+ * One trusted developer's standalone Whirl: a test suite or a benchmark never meets a 429 (OpenWhisk's own
+ * standalone and test deployments raise the production defaults the same way, to 60000 a minute).
+ */
+export const DEVELOPER_THROTTLES: Throttles = {
+  invocationsPerMinute: 60_000,
+  concurrentInvocations: 1000,
+  firesPerMinute: 60_000,
+};
 
 export const DEFAULT_SYSTEM_LIMITS: SystemLimits = {
   timeoutMs: { min: 100, max: 300_000, std: 60_000 },
@@ -43,9 +70,7 @@ export const DEFAULT_SYSTEM_LIMITS: SystemLimits = {
   resultSize: 1 * MB,
   maxBlockingWaitMs: 60_000,
   sequenceLength: 50,
-  invocationsPerMinute: 60,
-  concurrentInvocations: 30,
-  firesPerMinute: 60,
+  ...SHARED_THROTTLES,
 };
 
 /** What an operator may override per namespace (all optional). Same keys as OpenWhisk's limits document. */
@@ -100,18 +125,29 @@ export interface EffectiveLimits {
 const clamp = (v: number | undefined, lo: number, hi: number, dflt: number) =>
   v === undefined ? dflt : Math.min(hi, Math.max(lo, v));
 
+/** The default throttles of `namespace`: the developer's where the system names it, the shared ones otherwise. */
+export function defaultThrottles(system: SystemLimits, namespace: string | undefined): Throttles {
+  const dev = system.developer;
+  return namespace !== undefined && dev?.namespaces.includes(namespace) === true ? dev.throttles : system;
+}
+
 /** The namespace's bounds: its overrides, never wider than the system's. */
-export function effectiveLimits(system: SystemLimits, ns: NamespaceLimits | undefined): EffectiveLimits {
+export function effectiveLimits(
+  system: SystemLimits,
+  ns: NamespaceLimits | undefined,
+  namespace?: string,
+): EffectiveLimits {
   const o = ns ?? {};
+  const throttles = defaultThrottles(system, namespace);
   const range = (r: Range, min: number | undefined, max: number | undefined): Range => {
     const lo = clamp(min, r.min, r.max, r.min);
     const hi = clamp(max, lo, r.max, r.max);
     return { min: lo, max: hi, std: Math.min(hi, Math.max(lo, r.std)) };
   };
   const limits: EffectiveLimits = {
-    invocationsPerMinute: o.invocationsPerMinute ?? system.invocationsPerMinute,
-    concurrentInvocations: o.concurrentInvocations ?? system.concurrentInvocations,
-    firesPerMinute: o.firesPerMinute ?? system.firesPerMinute,
+    invocationsPerMinute: o.invocationsPerMinute ?? throttles.invocationsPerMinute,
+    concurrentInvocations: o.concurrentInvocations ?? throttles.concurrentInvocations,
+    firesPerMinute: o.firesPerMinute ?? throttles.firesPerMinute,
     storeActivations: o.storeActivations ?? true,
     outboundNetwork: o.outboundNetwork ?? true,
     timeoutMs: range(system.timeoutMs, o.minActionTimeout, o.maxActionTimeout),

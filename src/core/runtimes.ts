@@ -61,19 +61,22 @@ export function validKindsList(): string {
   return [...RUNTIMES.map((r) => r.kind), 'blackbox', 'sequence'].map((k) => `'${k}'`).join(', ');
 }
 
-/** The `runtimes` object of `GET /` and `GET /api/v1`, shaped like OpenWhisk's manifest. */
-export function manifestJson(): Record<string, unknown> {
+/**
+ * The `runtimes` object of `GET /` and `GET /api/v1`: OpenWhisk's manifest summary exactly (family →
+ * versions with kind, image, deprecated, default, attached, requireMain). Tools such as wskdebug read every
+ * entry as a runtime, so nothing else goes in here (OpenWhisk lists no blackboxes either).
+ */
+export function manifestJson(): Record<string, unknown[]> {
   const families: Record<string, unknown[]> = {};
   for (const r of RUNTIMES) {
     (families[r.family] ??= []).push({
       kind: r.kind,
-      default: r.default,
-      deprecated: r.deprecated,
       image: r.image,
-      attached: { attachmentName: 'codefile', attachmentType: 'text/plain' },
+      deprecated: r.deprecated,
+      default: r.default,
+      attached: false,
       requireMain: false,
-      concurrent: r.concurrent,
     });
   }
-  return { ...families, blackboxes: [{ prefix: 'openwhisk', name: 'dockerskeleton', tag: 'latest' }] };
+  return families;
 }

@@ -29,6 +29,7 @@ import { announceAlarms, syncAlarms, syncEntityCaches } from './cluster/cache-sy
 import { stopOnSignals } from './signals.js';
 import { openClusterBackends, type BackendOptions } from './cluster/backends.js';
 import { loadConfig, usage, type Config } from './cluster/config.js';
+import { UsageError } from './flags.js';
 import { RecentRecords } from './cluster/recent-records.js';
 import { log } from './log.js';
 import { VERSION } from './standalone.js';
@@ -77,8 +78,20 @@ export function controllerOptions(c: Config): ControllerOptions {
     probeIntervalMs: n('probe-interval') * 1000,
     inlineCodeBytes: n('inline-code'),
     drainTimeoutMs: n('drain-timeout') * 1000,
-    system: DEFAULT_SYSTEM_LIMITS,
+    // Several tenants share a cluster: every namespace gets the shared throttles, never the developer's.
+    system: {
+      ...DEFAULT_SYSTEM_LIMITS,
+      invocationsPerMinute: positive(c, 'invocations-per-minute'),
+      concurrentInvocations: positive(c, 'concurrent-invocations'),
+      firesPerMinute: positive(c, 'fires-per-minute'),
+    },
   };
+}
+
+function positive(c: Config, name: string): number {
+  const v = c[name] as number;
+  if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${name} must be a positive integer`);
+  return v;
 }
 
 /** Reads a record the invoker put in the store (it was too big for the bus), waiting briefly for its batch. */

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { MemoryBus } from '../bus/memory/index.js';
-import { DEFAULT_SYSTEM_LIMITS, type SystemLimits } from '../core/limits.js';
+import { DEFAULT_SYSTEM_LIMITS, DEVELOPER_THROTTLES, type SystemLimits } from '../core/limits.js';
 import { LocalActivationReader } from '../controller/activation-reader.js';
 import { buildApp } from '../controller/app.js';
 import { Entities } from '../controller/entities.js';
@@ -25,7 +25,7 @@ import type { PrewarmConfig } from '../invoker/pool.js';
 import { openSandboxes, SANDBOX_BACKENDS, type SandboxBackend } from '../sandbox/index.js';
 import { stopOnSignals } from './signals.js';
 import { lockDataDir } from './data-dir-lock.js';
-import { checkTenancy } from './tenancy.js';
+import { BUILT_IN_NAMESPACES, checkTenancy, sharedBecause } from './tenancy.js';
 import type { IsolationReport } from '../sandbox/sandbox.js';
 import { SingleInvokerBalancer } from '../scheduler/load-balancer.js';
 import { ActivationWriter } from '../store/activation-writer.js';
@@ -49,8 +49,17 @@ export interface StandaloneOptions {
   /** Serve several tenants even where sandboxes cannot be isolated. */
   insecureSandbox: boolean;
   system: SystemLimits;
+  /**
+   * Default throttles: `developer` gives guest and whisk.system generous ones (DEVELOPER_THROTTLES) and
+   * every other namespace `system`'s; `shared` gives every namespace `system`'s; `auto` is `developer` for
+   * one developer on loopback and `shared` as soon as other namespaces exist or other hosts can connect.
+   */
+  throttles: ThrottleProfile | 'auto';
   writeWskprops: boolean;
 }
+
+export const THROTTLE_PROFILES = ['developer', 'shared'] as const;
+export type ThrottleProfile = (typeof THROTTLE_PROFILES)[number];
 
 export interface RunningStandalone {
   url: string;
@@ -88,8 +97,21 @@ export function defaultOptions(): StandaloneOptions {
     sandbox: 'process',
     insecureSandbox: false,
     system: DEFAULT_SYSTEM_LIMITS,
+    throttles: 'auto',
     writeWskprops: true,
   };
+}
+
+/** The system limits with the throttle profile applied (see StandaloneOptions.throttles). */
+async function withThrottles(o: StandaloneOptions, store: SqliteStore): Promise<SystemLimits> {
+  const profile =
+    o.throttles === 'auto'
+      ? (await sharedBecause(store, o.host)).length > 0
+        ? 'shared'
+        : 'developer'
+      : o.throttles;
+  if (profile === 'shared') return o.system;
+  return { ...o.system, developer: { namespaces: BUILT_IN_NAMESPACES, throttles: DEVELOPER_THROTTLES } };
 }
 
 /** A short, per-data-directory path: Unix socket paths must stay under 108 bytes. */
@@ -118,9 +140,10 @@ export async function startStandalone(o: StandaloneOptions): Promise<RunningStan
   }
 }
 
-async function start(o: StandaloneOptions): Promise<RunningStandalone> {
-  const store = new SqliteStore(join(o.dataDir, 'whirl.db'));
-  const boot = await bootstrapNamespaces(store, o.guestKey, o.systemKey);
+async function start(options: StandaloneOptions): Promise<RunningStandalone> {
+  const store = new SqliteStore(join(options.dataDir, 'whirl.db'));
+  const boot = await bootstrapNamespaces(store, options.guestKey, options.systemKey);
+  const o = { ...options, system: await withThrottles(options, store) };
   try {
     const catalog = await installCatalog(store, o.system);
     if (catalog.installed.length > 0) log.info(`installed whisk.system/{${catalog.installed.join(',')}}`);
@@ -239,6 +262,10 @@ const FLAGS = {
   'no-prewarm': 'boolean',
   sandbox: 'string',
   'insecure-sandbox': 'boolean',
+  throttles: 'string',
+  'invocations-per-minute': 'number',
+  'concurrent-invocations': 'number',
+  'fires-per-minute': 'number',
   'no-wskprops': 'boolean',
   help: 'boolean',
 } as const;
@@ -260,8 +287,36 @@ Options:
   --no-prewarm            start no stem cells
   --sandbox BACKEND       where actions run: process (default) or docker
   --insecure-sandbox      serve several tenants even where sandboxes cannot be isolated
+  --throttles PROFILE     default throttles: developer (guest and whisk.system get 60000 invokes and
+                          fires a minute, 1000 concurrent), shared (every namespace gets the values
+                          below) or auto (default: developer until other namespaces exist or --host
+                          is not loopback)
+  --invocations-per-minute N  shared default (60)
+  --concurrent-invocations N  shared default (30)
+  --fires-per-minute N        shared default (60)
   --no-wskprops           do not write ~/.wskprops
 `;
+
+/** `--invocations-per-minute` and friends: the shared default throttles (positive integers). */
+export function withSharedThrottleFlags(
+  system: SystemLimits,
+  flags: Partial<Record<'invocations-per-minute' | 'concurrent-invocations' | 'fires-per-minute', number>>,
+): SystemLimits {
+  const next = { ...system };
+  const set = (
+    flag: keyof typeof flags,
+    key: 'invocationsPerMinute' | 'concurrentInvocations' | 'firesPerMinute',
+  ) => {
+    const v = flags[flag];
+    if (v === undefined) return;
+    if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${flag} must be a positive integer`);
+    next[key] = v;
+  };
+  set('invocations-per-minute', 'invocationsPerMinute');
+  set('concurrent-invocations', 'concurrentInvocations');
+  set('fires-per-minute', 'firesPerMinute');
+  return next;
+}
 
 /** The CLI entry: parse flags, start, print where to reach it, stop cleanly on a signal. */
 export async function runStandalone(argv: string[]): Promise<void> {
@@ -287,6 +342,13 @@ export async function runStandalone(argv: string[]): Promise<void> {
     o.sandbox = flags.sandbox as SandboxBackend;
   }
   if (flags['insecure-sandbox'] === true) o.insecureSandbox = true;
+  if (flags.throttles !== undefined) {
+    const allowed: readonly string[] = [...THROTTLE_PROFILES, 'auto'];
+    if (!allowed.includes(flags.throttles))
+      throw new UsageError(`--throttles must be one of ${allowed.join(', ')}`);
+    o.throttles = flags.throttles as StandaloneOptions['throttles'];
+  }
+  o.system = withSharedThrottleFlags(o.system, flags);
   if (flags['no-wskprops'] === true) o.writeWskprops = false;
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)
     throw new UsageError('--port must be 0..65535');

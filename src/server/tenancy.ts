@@ -12,6 +12,25 @@ function loopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
+/** The namespaces the built-in ones always are: a standalone Whirl's own developer. */
+export const BUILT_IN_NAMESPACES: readonly string[] = [...BUILT_IN];
+
+/**
+ * Why this server is shared by several people: namespaces beyond the built-in ones, or a listening address
+ * other hosts can reach. Empty: one developer on their own machine.
+ */
+export async function sharedBecause(store: Store, host: string): Promise<string[]> {
+  const tenants = new Set(
+    (await store.listIdentities()).map((i) => i.namespace).filter((ns) => !BUILT_IN.has(ns)),
+  );
+  return [
+    ...(tenants.size > 0
+      ? [`namespaces other than guest exist (${[...tenants].slice(0, 5).join(', ')})`]
+      : []),
+    ...(loopback(host) ? [] : [`it listens on ${host}, not only on loopback`]),
+  ];
+}
+
 /** Throws with what to do when the server must not start; returns warnings to print otherwise. */
 export async function checkTenancy(
   store: Store,
@@ -20,15 +39,7 @@ export async function checkTenancy(
   insecureAccepted: boolean,
 ): Promise<string[]> {
   if (isolation.isolated) return [];
-  const tenants = new Set(
-    (await store.listIdentities()).map((i) => i.namespace).filter((ns) => !BUILT_IN.has(ns)),
-  );
-  const reasons = [
-    ...(tenants.size > 0
-      ? [`namespaces other than guest exist (${[...tenants].slice(0, 5).join(', ')})`]
-      : []),
-    ...(loopback(host) ? [] : [`it listens on ${host}, not only on loopback`]),
-  ];
+  const reasons = await sharedBecause(store, host);
   const warnings = [
     "SANDBOXES ARE NOT ISOLATED: actions can read this machine's files and reach its services.",
     ...isolation.notes.map((n) => `  ${n}`),

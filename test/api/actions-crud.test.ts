@@ -51,21 +51,78 @@ describe('actions API: create, read, update, delete, list', () => {
     });
   });
 
-  it('merges annotations on update and removes those named in delAnnotations', async () => {
+  it('replaces the whole annotation array on an update that carries one, as OpenWhisk does', async () => {
     await w.call('PUT', `${A}/crud3`, {
       exec: { kind: 'nodejs:20', code },
       annotations: [
         { key: 'key1', value: 1 },
-        { key: 'key2', value: 2 },
+        { key: 'web-export', value: true },
+        { key: 'require-whisk-auth', value: 'secret' },
       ],
     });
-    const up = await w.call('PUT', `${A}/crud3?overwrite=true`, {
-      annotations: [{ key: 'key3', value: 3 }],
-      delAnnotations: ['key2'],
+    const up = await w.call('PUT', `${A}/crud3?overwrite=true`, { annotations: [{ key: 'key3', value: 3 }] });
+    expect(up.statusCode).toBe(200);
+    // A redeploy can take web-export and require-whisk-auth off again; exec and provide-api-key stay.
+    expect(up.json().annotations).toEqual([
+      { key: 'key3', value: 3 },
+      { key: 'provide-api-key', value: false },
+      { key: 'exec', value: 'nodejs:20' },
+    ]);
+    expect((await w.call('GET', `${A}/crud3`)).json().annotations).toEqual(up.json().annotations);
+    // An update without annotations keeps them; delAnnotations removes keys.
+    const kept = await w.call('PUT', `${A}/crud3?overwrite=true`, { parameters: [{ key: 'p', value: 1 }] });
+    expect(kept.json().annotations).toEqual(up.json().annotations);
+    const del = await w.call('PUT', `${A}/crud3?overwrite=true`, { delAnnotations: ['key3'] });
+    expect((del.json().annotations as { key: string }[]).map((a) => a.key)).toEqual([
+      'provide-api-key',
+      'exec',
+    ]);
+  });
+
+  it('keeps provide-api-key when a replacement omits it, and changes it when given', async () => {
+    await w.call('PUT', `${A}/crud3k`, { exec: { kind: 'nodejs:20', code } });
+    const omitted = await w.call('PUT', `${A}/crud3k?overwrite=true`, { annotations: [] });
+    expect(omitted.json().annotations).toContainEqual({ key: 'provide-api-key', value: false });
+    const given = await w.call('PUT', `${A}/crud3k?overwrite=true`, {
+      annotations: [{ key: 'provide-api-key', value: true }],
     });
-    const keys = (up.json().annotations as { key: string }[]).map((a) => a.key);
-    expect(keys).toEqual(expect.arrayContaining(['key1', 'key3', 'exec', 'provide-api-key']));
-    expect(keys).not.toContain('key2');
+    expect(given.json().annotations).toContainEqual({ key: 'provide-api-key', value: true });
+  });
+
+  it('updates every field as OpenWhisk does: exec, limits field by field, version, publish', async () => {
+    await w.call('PUT', `${A}/crud3u`, {
+      exec: { kind: 'nodejs:20', code },
+      limits: { timeout: 1000, memory: 128 },
+      parameters: [{ key: 'x', value: 1 }],
+    });
+    const up = await w.call('PUT', `${A}/crud3u?overwrite=true`, {
+      limits: { memory: 256 },
+      version: '2.1',
+      publish: true,
+    });
+    expect(up.json()).toMatchObject({
+      exec: { kind: 'nodejs:20', code },
+      limits: { timeout: 1000, memory: 256 },
+      version: '2.1.0',
+      publish: true,
+      parameters: [{ key: 'x', value: 1 }],
+    });
+    const next = await w.call('PUT', `${A}/crud3u?overwrite=true`, {});
+    expect(next.json()).toMatchObject({ version: '2.1.1', publish: true });
+    const bad = await w.call('PUT', `${A}/crud3u?overwrite=true`, { version: 'one' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toMatch(/bad semantic version/);
+  });
+
+  it("drops a sequence's _actions parameter when it becomes a plain action, and keeps it otherwise", async () => {
+    await w.call('PUT', `${A}/crud3c`, { exec: { kind: 'nodejs:20', code } });
+    await w.call('PUT', `${A}/crud3s`, { exec: { kind: 'sequence', components: ['/guest/crud3c'] } });
+    const params = await w.call('PUT', `${A}/crud3s?overwrite=true`, {
+      parameters: [{ key: 'y', value: 2 }],
+    });
+    expect(params.json().parameters).toEqual([{ key: '_actions', value: ['/guest/crud3c'] }]);
+    const plain = await w.call('PUT', `${A}/crud3s?overwrite=true`, { exec: { kind: 'nodejs:20', code } });
+    expect(plain.json().parameters).toEqual([]);
   });
 
   it('changes the runtime on update and keeps the parameters bound at create time', async () => {

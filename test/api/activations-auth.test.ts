@@ -237,4 +237,40 @@ describe('authentication and entitlement', () => {
     });
     expect(typeof info.sandbox.isolated).toBe('boolean');
   });
+
+  it("answers GET / with OpenWhisk's controller info, key for key (tools parse every runtime entry)", async () => {
+    const info = (await w.app.inject({ url: '/' })).json();
+    expect(Object.keys(info).sort()).toEqual(['api_paths', 'description', 'limits', 'runtimes', 'support']);
+    expect(Object.keys(info.limits).sort()).toEqual(
+      [
+        'actions_per_minute',
+        'triggers_per_minute',
+        'concurrent_actions',
+        'sequence_length',
+        ...['duration', 'memory', 'logs'].flatMap((x) => [
+          `default_min_action_${x}`,
+          `default_max_action_${x}`,
+          `min_action_${x}`,
+          `max_action_${x}`,
+        ]),
+      ].sort(),
+    );
+    expect(info.limits).toMatchObject({ min_action_memory: 128 * 1024 * 1024, max_action_duration: 300000 });
+    expect(info.runtimes.blackboxes).toBeUndefined();
+    for (const [family, versions] of Object.entries(info.runtimes as Record<string, unknown[]>)) {
+      expect(versions.length, family).toBeGreaterThan(0);
+      for (const v of versions as Record<string, unknown>[]) {
+        expect(Object.keys(v).sort()).toEqual([
+          'attached',
+          'default',
+          'deprecated',
+          'image',
+          'kind',
+          'requireMain',
+        ]);
+        expect(typeof v.image).toBe('string');
+        expect(typeof v.attached).toBe('boolean');
+      }
+    }
+  });
 });

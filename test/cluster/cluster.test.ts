@@ -120,6 +120,42 @@ describe('cluster: entities through different controllers', () => {
   });
 });
 
+describe('cluster: a re-created entity never runs the old code', () => {
+  /** The record of a non-blocking invoke through `base`, once written. */
+  const recordOf = async (base: string, id: string) =>
+    eventually(async () => {
+      const r = await call(base, 'GET', `/api/v1/namespaces/_/activations/${id}`);
+      return r.status === 200 ? r.json : undefined;
+    }, 30_000);
+
+  it('runs the new code after delete and create, blocking, non-blocking and as a sequence component', async () => {
+    const v = (n: number) => code(`${`/*${'x'.repeat(100_000)}*/`} function main(){ return { v: ${n} } }`);
+    for (let round = 1; round <= 3; round++) {
+      const [writer, reader] = round % 2 === 1 ? [c0, c1] : [c1, c0];
+      expect((await call(writer, 'PUT', `${A}/redeploy`, v(round))).status).toBe(200);
+      expect(
+        (
+          await call(writer, 'PUT', `${A}/redeploy-seq`, {
+            exec: { kind: 'sequence', components: ['/_/redeploy'] },
+          })
+        ).status,
+      ).toBe(200);
+      // Both controllers and both invokers have seen (and cached) this revision before it is deleted.
+      for (const c of [c0, c1, c0, c1]) {
+        expect((await call(c, 'POST', `${A}/redeploy?blocking=true&result=true`)).json).toEqual({ v: round });
+        expect((await call(c, 'POST', `${A}/redeploy-seq?blocking=true&result=true`)).json).toEqual({
+          v: round,
+        });
+      }
+      const accepted = await call(reader, 'POST', `${A}/redeploy`);
+      expect(accepted.status).toBe(202);
+      expect((await recordOf(reader, accepted.json.activationId)).response.result).toEqual({ v: round });
+      expect((await call(reader, 'DELETE', `${A}/redeploy`)).status).toBe(200);
+      expect((await call(reader, 'DELETE', `${A}/redeploy-seq`)).status).toBe(200);
+    }
+  });
+});
+
 describe('cluster: invocations', () => {
   beforeAll(async () => {
     await call(c0, 'PUT', `${A}/echo`, code('function main(p){ console.log("hello " + p.name); return p }'));

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ActivationRecord } from '../../core/activation.js';
 import { StatusCode, toExtendedJson } from '../../core/activation.js';
 import type { ActionDoc, Exec, KeyValue, PackageDoc } from '../../core/entities.js';
-import { getAnnotation, isSequence, mergeKeyValues, setAnnotation } from '../../core/entities.js';
+import { getAnnotation, isSequence, setAnnotation } from '../../core/entities.js';
 import { Messages, WhirlError, badRequest, forbidden, notFound } from '../../core/errors.js';
 import { entityPath, qualifiedPath, type EntityRef } from '../../core/names.js';
 import { resolveKind } from '../../core/runtimes.js';
@@ -161,20 +161,8 @@ async function putAction(
     );
   }
 
-  let parameters =
-    body.parameters === undefined ? (previous?.parameters ?? []) : keyValues(body.parameters, 'parameters');
-  let annotations = keyValues(body.annotations, 'annotations');
-  if (previous !== undefined) annotations = mergeKeyValues(previous.annotations, annotations);
-  if (body.delAnnotations !== undefined) {
-    if (!Array.isArray(body.delAnnotations) || body.delAnnotations.some((k) => typeof k !== 'string')) {
-      throw malformed('delAnnotations must be an array of annotation keys');
-    }
-    const drop = new Set(body.delAnnotations as string[]);
-    annotations = annotations.filter((a) => !drop.has(a.key));
-  }
-  if (previous === undefined && getAnnotation(annotations, 'provide-api-key') === undefined) {
-    annotations = setAnnotation(annotations, 'provide-api-key', false);
-  }
+  let parameters = updatedParameters(body, previous);
+  let annotations = updatedAnnotations(body, previous);
   annotations = setAnnotation(annotations, 'exec', exec.kind);
   if (isSequence(exec)) parameters = [{ key: '_actions', value: exec.components }];
   checkSize('parameters', parameters, deps.system.parameterSize);
@@ -192,6 +180,44 @@ async function putAction(
   };
   await writeEntity(deps, ref.namespace, path, 'action', doc, existing?.rev);
   return reply.code(200).send(doc);
+}
+
+/**
+ * The parameters of a PUT, as OpenWhisk computes them: given ones replace the old ones; omitted ones are
+ * kept, except that a sequence's `_actions` never leaks into the plain action it is turned into (and a
+ * sequence updated without a new exec keeps its components, whatever parameters the request carries).
+ */
+function updatedParameters(body: Record<string, unknown>, previous: ActionDoc | undefined): KeyValue[] {
+  const wasSequence = previous !== undefined && isSequence(previous.exec);
+  if (body.exec === undefined && wasSequence) return previous.parameters;
+  if (body.parameters !== undefined) return keyValues(body.parameters, 'parameters');
+  return wasSequence ? [] : (previous?.parameters ?? []);
+}
+
+/**
+ * The annotations of a PUT. A request that carries annotations replaces the whole array, as OpenWhisk does
+ * (`content.annotations getOrElse action.annotations`): redeploy tools send the complete set, and only
+ * replacing lets them take `web-export` or `require-whisk-auth` off again. `delAnnotations` removes keys.
+ * New actions get `provide-api-key: false`; a replacement that omits it keeps the old value rather than
+ * silently handing the namespace's key to the action (OpenWhisk drops it; see docs/differences.md).
+ */
+function updatedAnnotations(body: Record<string, unknown>, previous: ActionDoc | undefined): KeyValue[] {
+  let annotations =
+    body.annotations === undefined
+      ? (previous?.annotations ?? [])
+      : keyValues(body.annotations, 'annotations');
+  if (body.delAnnotations !== undefined) {
+    if (!Array.isArray(body.delAnnotations) || body.delAnnotations.some((k) => typeof k !== 'string')) {
+      throw malformed('delAnnotations must be an array of annotation keys');
+    }
+    const drop = new Set(body.delAnnotations as string[]);
+    annotations = annotations.filter((a) => !drop.has(a.key));
+  }
+  if (getAnnotation(annotations, 'provide-api-key') === undefined) {
+    const kept = previous === undefined ? false : getAnnotation(previous.annotations, 'provide-api-key');
+    if (kept !== undefined) annotations = setAnnotation(annotations, 'provide-api-key', kept);
+  }
+  return annotations;
 }
 
 async function deleteAction(deps: ControllerDeps, req: FastifyRequest, ref: EntityRef) {

@@ -29,19 +29,30 @@ export function ownCollection<D extends EntityDoc>(
   };
 }
 
-/** A PUT's `version` (its patch level bumped on every update) and `publish` (kept unless given). */
+/**
+ * A PUT's `version` (as given; otherwise 0.0.1 on create, and the old one with its patch level bumped on
+ * update, as OpenWhisk's `content.version getOrElse version.upPatch`) and `publish` (kept unless given).
+ */
 export function versionAndPublish(
   body: Record<string, unknown>,
   previous: { version: string; publish: boolean } | undefined,
 ): { version: string; publish: boolean } {
   if (body.publish !== undefined && typeof body.publish !== 'boolean')
     throw malformed('publish must be a boolean');
-  if (body.version !== undefined && typeof body.version !== 'string')
-    throw malformed('version must be a string');
+  const given = body.version === undefined ? undefined : semanticVersion(body.version);
   return {
-    version: previous === undefined ? (body.version ?? '0.0.1') : bumpVersion(previous.version),
+    version: given ?? (previous === undefined ? '0.0.1' : bumpVersion(previous.version)),
     publish: body.publish ?? previous?.publish ?? false,
   };
+}
+
+/** OpenWhisk's SemVer: one to three non-negative integers, missing ones 0 ("1.2" is 1.2.0). */
+function semanticVersion(value: unknown): string {
+  const parts = typeof value === 'string' ? value.split('.') : [];
+  if (parts.length < 1 || parts.length > 3 || parts.some((p) => !/^\d{1,9}$/.test(p)))
+    throw malformed('bad semantic version');
+  const [major, minor = '0', patch = '0'] = parts.map((p) => String(Number(p)));
+  return `${major}.${minor}.${patch}`;
 }
 
 /**

@@ -124,6 +124,27 @@ export const SETTINGS: readonly Setting[] = [
     help: 'action code up to this many bytes travels with each activation; bigger code is fetched by invokers (cached by revision)',
   },
   {
+    name: 'invocations-per-minute',
+    kind: 'number',
+    roles: ['controller'],
+    default: 60,
+    help: "default throttle of every namespace (OpenWhisk's): invokes a minute; `whirl admin limits set` overrides it per namespace",
+  },
+  {
+    name: 'concurrent-invocations',
+    kind: 'number',
+    roles: ['controller'],
+    default: 30,
+    help: 'default throttle of every namespace: activations in flight at once',
+  },
+  {
+    name: 'fires-per-minute',
+    kind: 'number',
+    roles: ['controller'],
+    default: 60,
+    help: 'default throttle of every namespace: trigger fires a minute',
+  },
+  {
     name: 'drain-timeout',
     kind: 'number',
     roles: both,
