@@ -4,16 +4,10 @@
  * when to retry (`Retry-After`). Counts live behind RateCounter so that a cluster can share them.
  */
 import { Messages, WhirlError } from '../core/errors.js';
+import { systemClock, type Clock, type RateCounter } from '../core/ports.js';
 import type { Caller } from './identities.js';
 
-/** Counts events per key and minute. The in-memory counter serves one controller. */
-export interface RateCounter {
-  /** Adds one event to `key` in the minute starting at `minute` (epoch ms) and returns the new count. */
-  hit(key: string, minute: number): Promise<number> | number;
-  /** Takes one event back (the request was refused for another reason). */
-  undo(key: string, minute: number): void;
-}
-
+/** Counts in memory: enough for one controller. */
 export class MemoryRateCounter implements RateCounter {
   private minute = 0;
   private counts = new Map<string, number>();
@@ -41,6 +35,7 @@ export class Throttles {
     private readonly counter: RateCounter,
     /** Activations of a namespace in flight right now. */
     private readonly inFlight: (namespace: string) => number,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Throws 429 when the caller may not start another activation now. */
@@ -59,7 +54,7 @@ export class Throttles {
   }
 
   private async perMinute(key: string, allowed: number): Promise<void> {
-    const now = Date.now();
+    const now = this.clock.now();
     const minute = now - (now % 60_000);
     const count = await this.counter.hit(key, minute);
     if (count > allowed) {

@@ -15,7 +15,7 @@ import { MessageTooLargeError } from '../bus/bus.js';
 import type { ActivationWriter } from '../store/activation-writer.js';
 import type { Store } from '../store/store.js';
 import { ActionCache } from './action-cache.js';
-import type { StartClaims } from './claims.js';
+import type { StartClaims } from '../core/ports.js';
 import type { SandboxFactory } from '../sandbox/sandbox.js';
 import type { Container, InitPayload, Outcome, RunPayload } from './container.js';
 import { ActivationLogs } from './logs.js';

@@ -6,7 +6,7 @@
  * invoker is unhealthy until a health-test action succeeds on it; so is one that came back from offline.
  * A passed health test starts a fresh window. Only **up** invokers get work.
  */
-import type { InvokerInfo } from './registry.js';
+import type { InvokerInfo } from '../core/ports.js';
 
 export type InvokerState = 'up' | 'unhealthy' | 'unresponsive' | 'offline';
 export type Outcome = 'success' | 'systemError' | 'timeout';

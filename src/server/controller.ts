@@ -34,7 +34,7 @@ import { RecentRecords } from './cluster/recent-records.js';
 import { log } from './log.js';
 import { VERSION } from './standalone.js';
 import { AlarmsProvider, alarmRoutes } from '../events/alarms/index.js';
-import type { Leadership } from '../store/postgres/leadership.js';
+import type { Leadership } from '../core/ports.js';
 
 export interface ControllerOptions extends BackendOptions {
   host: string;

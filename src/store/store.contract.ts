@@ -85,9 +85,9 @@ export function defineStoreContract(name: string, create: () => Promise<Store>):
       const second = await store.putEntity('ns', 'a', 'action', action('ns', 'a', 2), first);
       expect(second).toBeGreaterThan(first);
       expect((await store.getEntity('ns', 'a'))?.rev).toBe(second);
-      await expect(
-        store.putEntity('ns', 'a', 'action', action('ns', 'a', 3), first),
-      ).rejects.toBeInstanceOf(ConflictError);
+      await expect(store.putEntity('ns', 'a', 'action', action('ns', 'a', 3), first)).rejects.toBeInstanceOf(
+        ConflictError,
+      );
       await expect(
         store.putEntity('ns', 'gone', 'action', action('ns', 'gone', 3), first),
       ).rejects.toBeInstanceOf(ConflictError);

@@ -1,11 +1,11 @@
 /**
- * Start claims (invoker/claims.ts) in a JetStream stream that keeps one message per activation id for a
+ * Start claims (core/ports.ts) in a JetStream stream that keeps one message per activation id for a
  * day. A claim is a publish that expects the subject to be empty (`Nats-Expected-Last-Subject-Sequence: 0`),
  * so exactly one invoker wins it, whatever the timing.
  */
 import { nanos } from '@nats-io/transport-node';
 import { DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType } from '@nats-io/jetstream';
-import type { ClaimResult, StartClaims } from '../../invoker/claims.js';
+import type { ClaimResult, StartClaims } from '../../core/ports.js';
 import type { NatsBus } from './index.js';
 
 const WRONG_LAST_SEQUENCE = 10071;

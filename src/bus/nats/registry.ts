@@ -1,8 +1,8 @@
 /**
- * The invoker registry (scheduler/registry.ts) in a JetStream stream keeping the last message per invoker.
+ * The invoker registry (core/ports.ts) in a JetStream stream keeping the last message per invoker.
  */
 import { DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
-import type { InvokerInfo, InvokerRegistry } from '../../scheduler/registry.js';
+import type { InvokerInfo, InvokerRegistry } from '../../core/ports.js';
 import { encodeTopic, type NatsBus } from './index.js';
 
 export class NatsInvokerRegistry implements InvokerRegistry {

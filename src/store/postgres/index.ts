@@ -9,7 +9,6 @@ import { activationEntityPath } from '../../core/activation.js';
 import type { EntityDoc, EntityType } from '../../core/entities.js';
 import type { Identity } from '../../core/identity.js';
 import type { NamespaceLimits } from '../../core/limits.js';
-import type { RateCounter } from '../../controller/throttles.js';
 import type {
   ActivationQuery,
   EntityListOptions,
@@ -20,7 +19,8 @@ import type {
 } from '../store.js';
 import { ConflictError } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
-import { Leadership } from './leadership.js';
+import type { Leadership, RateCounter } from '../../core/ports.js';
+import { PostgresLeadership } from './leadership.js';
 
 export interface PostgresOptions {
   /** `postgres://user@host:port/database` (libpq-style URL). */
@@ -112,7 +112,7 @@ export class PostgresStore implements Store, ProviderRecordStore {
 
   /** Leadership named `name` among the processes sharing this database and schema. */
   leadership(name: string): Leadership {
-    return new Leadership(this.pool, `${this.schema}:${name}`);
+    return new PostgresLeadership(this.pool, `${this.schema}:${name}`);
   }
 
   /** Connects, checks the database answers, and applies missing migrations. */

@@ -4,8 +4,9 @@
  * with that connection, so a leader that dies, or loses its database, lets another take over.
  */
 import type pg from 'pg';
+import type { Leadership } from '../../core/ports.js';
 
-export class Leadership {
+export class PostgresLeadership implements Leadership {
   private client: pg.PoolClient | undefined;
   private lostListener: (() => void) | undefined;
 
