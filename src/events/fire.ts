@@ -10,14 +10,14 @@ import { StatusCode, newActivationId } from '../core/activation.js';
 import type { TriggerDoc } from '../core/entities.js';
 import { toObject } from '../core/entities.js';
 import { Messages, WhirlError, notFound } from '../core/errors.js';
-import { startActivation, type CompositionSupport } from '../controller/compositions/index.js';
+import type { CompositionSupport } from '../controller/compositions/index.js';
+import { startActivation } from '../controller/start-activation.js';
 import type { Entities } from '../controller/entities.js';
 import type { Caller } from '../controller/identities.js';
 import type { Invocations } from '../controller/invocations.js';
 import { pathFormString, refFromPath } from '../controller/references.js';
 import { resolveAction } from '../controller/resolve.js';
 import type { Throttles } from '../controller/throttles.js';
-import { checkKindAllowed } from '../controller/validate.js';
 import type { ActivationWriter } from '../store/activation-writer.js';
 import type { RuleLink } from './links.js';
 
@@ -131,11 +131,11 @@ async function activateRule(
     const ref = refFromPath(link.action.path, link.action.name, r.caller.namespace);
     if (ref === undefined) throw notFound();
     const resolved = await resolveAction(deps.entities, r.caller, ref);
-    checkKindAllowed(resolved.doc.exec.kind, r.caller.limits);
-    await deps.throttles.checkInvoke(r.caller);
-    const started = await startActivation(deps, r.caller, resolved, args, {
-      waitMs: 0,
-      transactionId: r.transactionId,
+    const started = await startActivation(deps, {
+      caller: r.caller,
+      action: resolved,
+      payload: args,
+      options: { waitMs: 0, transactionId: r.transactionId },
     });
     return {
       statusCode: StatusCode.Success,

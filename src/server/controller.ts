@@ -218,7 +218,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
   const cacheSync = syncEntityCaches(bus, entities, o.id, onError('cache invalidation'));
   bus.onReconnect(() => entities.invalidateAll());
 
-  const compositions = new Compositions({ entities, invocations, system: o.system, writer });
+  const compositions = new Compositions({ entities, invocations, throttles, system: o.system, writer });
   // Every controller serves the alarms feed's lifecycle calls; the one that leads runs the timers.
   const alarms = new AlarmsProvider({
     store,

@@ -171,7 +171,7 @@ async function start(options: StandaloneOptions): Promise<RunningStandalone> {
   const throttles = new Throttles(new MemoryRateCounter(), (ns) => invocations.inFlightOf(ns));
   const identities = new Identities(store, o.system);
   const entities = new Entities(store);
-  const compositions = new Compositions({ entities, invocations, system: o.system, writer });
+  const compositions = new Compositions({ entities, invocations, throttles, system: o.system, writer });
   const alarms = new AlarmsProvider({
     store,
     identities,

@@ -26,6 +26,27 @@ describe('per-namespace limits', () => {
   });
   afterAll(async () => w.cleanup());
 
+  /** Writes a python action straight into the store, as if made before `allowedKinds` was set. */
+  async function putPython(name: string): Promise<void> {
+    await w.store.putEntity(
+      'guest',
+      name,
+      'action',
+      {
+        namespace: 'guest',
+        name,
+        version: '0.0.1',
+        publish: false,
+        annotations: [],
+        updated: 1,
+        exec: { kind: 'python:3', code: 'def main(a):\n  return {"ran": "python"}', binary: false },
+        parameters: [],
+        limits: { timeout: 1000, memory: 128, logs: 1, concurrency: 1 },
+      },
+      null,
+    );
+  }
+
   it('refuses kinds the namespace may not use, on create and on invoke', async () => {
     const py = await w.call('PUT', `${A}/py`, { exec: { kind: 'python:3', code: 'def main(a): return a' } });
     expect(py.statusCode).toBe(403);
@@ -52,6 +73,37 @@ describe('per-namespace limits', () => {
     );
     const inv = await w.call('POST', `${A}/oldpy?blocking=true`);
     expect(inv.statusCode).toBe(403);
+  });
+
+  it('refuses a kind the namespace may not use inside sequences and conductors too', async () => {
+    // The python action predates the restriction; compositions must not be a way around it.
+    await putPython('legacy');
+    await w.call('PUT', `${A}/small-echo`, { exec: { kind: 'nodejs:20', code: 'const main = (p) => p' } });
+    await w.call('PUT', `${A}/seq`, {
+      exec: { kind: 'sequence', components: ['/_/small-echo', '/_/legacy'] },
+    });
+    const seq = await w.call('POST', `${A}/seq?blocking=true`, { x: 1 });
+    expect(seq.statusCode).toBe(502);
+    expect(seq.json().response.result).toEqual({
+      error: "The supplied authentication is not authorized to access actions of kind 'python:3'.",
+    });
+    // Only the node component ran: the python one never started.
+    expect(seq.json().logs).toHaveLength(1);
+
+    // A conductor asks for the python action, and hears why it may not run.
+    const conductor = `function main(p) {
+      if (p.error !== undefined) return { params: { refused: p.error } };
+      return { action: '/_/legacy', params: {} };
+    }`;
+    await w.call('PUT', `${A}/cond`, {
+      exec: { kind: 'nodejs:20', code: conductor },
+      annotations: [{ key: 'conductor', value: true }],
+    });
+    const cond = await w.call('POST', `${A}/cond?blocking=true&result=true`);
+    expect(cond.statusCode).toBe(200);
+    expect(cond.json()).toEqual({
+      refused: "The supplied authentication is not authorized to access actions of kind 'python:3'.",
+    });
   });
 
   it('keeps action limits within the namespace bounds', async () => {
@@ -122,10 +174,12 @@ describe('per-namespace limits', () => {
       '--data-dir',
       w.dataDir,
     ]);
-    for (let i = 0; i < 30 && limits !== 60; i++) {
+    // Deleted, the namespace falls back to the profile's default: a standalone serving only its guest
+    // gives it the developer throttles.
+    for (let i = 0; i < 30 && limits !== 60_000; i++) {
       await new Promise((r) => setTimeout(r, 100));
       limits = (await w.call('GET', '/api/v1/namespaces/_/limits')).json().invocationsPerMinute;
     }
-    expect(limits).toBe(60);
+    expect(limits).toBe(60_000);
   });
 });

@@ -1,19 +1,19 @@
 /**
  * Compositions: sequences (`exec.kind: sequence`) and conductor actions (`conductor` annotation). The
  * controller drives them — each component is an ordinary blocking activation on an invoker — and writes
- * the composition's own record. `startActivation` is the invoke path's one front door: it routes an
- * action to a composition or straight to the invokers.
+ * the composition's own record. Activations reach them through `startActivation` (../start-activation.ts),
+ * and their steps go back through it.
  */
 import { newActivationId, type ActivationRecord } from '../../core/activation.js';
 import type { ActionDoc, SequenceExec } from '../../core/entities.js';
 import { getAnnotation, isSequence, isTruthy } from '../../core/entities.js';
-import { badRequest } from '../../core/errors.js';
 import type { SystemLimits } from '../../core/limits.js';
 import type { EntityRef } from '../../core/names.js';
 import type { ActivationWriter } from '../../store/activation-writer.js';
 import type { Entities } from '../entities.js';
 import type { Caller } from '../identities.js';
 import { Invocations, type InvokeOptions, type Started } from '../invocations.js';
+import type { Throttles } from '../throttles.js';
 import type { ResolvedAction } from '../resolve.js';
 import { runConductor } from './conductor.js';
 import { runSequence } from './sequence.js';
@@ -44,6 +44,8 @@ export interface CompositionSupport {
 export interface CompositionDeps {
   entities: Entities;
   invocations: Invocations;
+  /** Steps are not throttled, but the front door they go through takes the throttles. */
+  throttles: Throttles;
   system: SystemLimits;
   /** Where composition records go (the invoker's batching writer). */
   writer: ActivationWriter | undefined;
@@ -77,6 +79,7 @@ export class Compositions implements CompositionSupport {
       transactionId: o.transactionId,
       entities: this.deps.entities,
       invocations: this.deps.invocations,
+      throttles: this.deps.throttles,
       system: this.deps.system,
       writer: this.deps.writer,
       stopping: () => this.stopping,
@@ -110,21 +113,4 @@ export class Compositions implements CompositionSupport {
 function checkedPayload(action: ResolvedAction, payload: Record<string, unknown>): Record<string, unknown> {
   Invocations.arguments(action, payload);
   return payload;
-}
-
-/**
- * Starts an activation of `action` for `caller` with the request payload: a composition when it is one,
- * else a primitive activation with package < binding < action parameters under the payload.
- */
-export function startActivation(
-  deps: { invocations: Invocations; compositions?: CompositionSupport | undefined },
-  caller: Caller,
-  action: ResolvedAction,
-  payload: Record<string, unknown>,
-  o: InvokeOptions,
-): Promise<Started> {
-  if (deps.compositions?.handles(action.doc) === true)
-    return deps.compositions.start(caller, action, payload, o);
-  if (isSequence(action.doc.exec)) throw badRequest('Sequences are not supported by this controller.');
-  return deps.invocations.invoke(caller, action, Invocations.arguments(action, payload), o);
 }

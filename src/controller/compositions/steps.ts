@@ -5,7 +5,6 @@
 import type { ActivationRecord, ActivationResponse } from '../../core/activation.js';
 import { StatusCode } from '../../core/activation.js';
 import type { KeyValue } from '../../core/entities.js';
-import { toObject } from '../../core/entities.js';
 import { WhirlError } from '../../core/errors.js';
 import type { SystemLimits } from '../../core/limits.js';
 import type { ActivationWriter } from '../../store/activation-writer.js';
@@ -13,6 +12,8 @@ import type { Entities } from '../entities.js';
 import type { Caller } from '../identities.js';
 import type { Invocations } from '../invocations.js';
 import type { ResolvedAction } from '../resolve.js';
+import { startActivation } from '../start-activation.js';
+import type { Throttles } from '../throttles.js';
 import { isObject } from '../validate.js';
 
 /** OpenWhisk's wire strings for compositions (clients and tests match on them). */
@@ -40,6 +41,7 @@ export interface RunContext {
   transactionId: string;
   entities: Entities;
   invocations: Invocations;
+  throttles: Throttles;
   system: SystemLimits;
   writer: ActivationWriter | undefined;
   /** True once the controller is shutting down: no new component starts. */
@@ -96,16 +98,19 @@ export async function invokeStep(
   timeoutMessage: (id: string) => string,
 ): Promise<Step> {
   if (ctx.stopping()) return notStarted(CompositionMessages.stopping);
-  const args = Array.isArray(input)
-    ? input
-    : { ...toObject(action.params), ...(isObject(input) ? input : {}) };
   try {
-    const started = await ctx.invocations.invoke(ctx.caller, action, args, {
-      // A component may run its whole time limit; the extra minute covers queueing and a cold start.
-      waitMs: action.doc.limits.timeout + 60_000,
-      transactionId: ctx.transactionId,
-      cause,
-      annotations: [CAUSED_BY],
+    const started = await startActivation(ctx, {
+      caller: ctx.caller,
+      action,
+      payload: input,
+      component: true,
+      options: {
+        // A component may run its whole time limit; the extra minute covers queueing and a cold start.
+        waitMs: action.doc.limits.timeout + 60_000,
+        transactionId: ctx.transactionId,
+        cause,
+        annotations: [CAUSED_BY],
+      },
     });
     if (started.record === undefined) {
       return {
@@ -117,6 +122,10 @@ export async function invokeStep(
     }
     return stepOf(started.record);
   } catch (err) {
+    // A refusal (a kind the namespace may not use, say) is the caller's error, and a conductor hears it
+    // as `{error}`; anything else is the platform's, and the composition ends.
+    if (err instanceof WhirlError && err.status < 500)
+      return { completed: true, response: appError(err.message), duration: 0 };
     const message = err instanceof WhirlError ? err.message : CompositionMessages.sequenceActivationFailure;
     return notStarted(message);
   }

@@ -10,10 +10,10 @@ import { Messages, WhirlError, badRequest, forbidden, notFound } from '../../cor
 import { entityPath, qualifiedPath, type EntityRef } from '../../core/names.js';
 import { resolveKind } from '../../core/runtimes.js';
 import { authenticate, type ControllerDeps } from '../app.js';
-import { startActivation } from '../compositions/index.js';
 import { flag, listParams, stringParam, type Query } from '../params.js';
 import { entityRef, parseCollectionPath } from '../paths.js';
 import { resolveAction, resolvePackage } from '../resolve.js';
+import { startActivation } from '../start-activation.js';
 import {
   actionLimits,
   checkKindAllowed,
@@ -251,13 +251,15 @@ async function invokeAction(
     throw malformed('the invoke payload must be a JSON object');
   const payload = req.body ?? {};
   const action = await resolveAction(deps.entities, req.caller, ref);
-  checkKindAllowed(action.doc.exec.kind, req.caller.limits);
-  await deps.throttles.checkInvoke(req.caller);
-  // Sequences and conductors run in the controller; everything else goes to an invoker.
-  const started = await startActivation(deps, req.caller, action, payload, {
-    waitMs: blocking || resultOnly ? waitMs : 0,
-    transactionId: req.id,
-    receivedAt: req.receivedAt,
+  const started = await startActivation(deps, {
+    caller: req.caller,
+    action,
+    payload,
+    options: {
+      waitMs: blocking || resultOnly ? waitMs : 0,
+      transactionId: req.id,
+      receivedAt: req.receivedAt,
+    },
   });
   return sendStarted(reply, started.activationId, started.record, resultOnly);
 }

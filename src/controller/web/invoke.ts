@@ -9,10 +9,9 @@ import { getAnnotation, isTruthy } from '../../core/entities.js';
 import { Messages, WhirlError, notFound } from '../../core/errors.js';
 import type { EntityRef } from '../../core/names.js';
 import type { ControllerDeps } from '../app.js';
-import { startActivation } from '../compositions/index.js';
+import { startActivation } from '../start-activation.js';
 import type { Caller } from '../identities.js';
 import { resolveAction, type ResolvedAction } from '../resolve.js';
-import { checkKindAllowed } from '../validate.js';
 import { corsHeaders } from './cors.js';
 import { isAcceptable, mediaTypeOf } from './media.js';
 import { webPayload } from './request.js';
@@ -126,13 +125,12 @@ export async function runWebAction(
       ...(target.pathParams === undefined ? {} : { pathParams: target.pathParams }),
     },
   );
-  checkKindAllowed(action.doc.exec.kind, owner.limits);
-  await deps.throttles.checkInvoke(runAs);
-  // Sequences and conductors run in the controller; everything else goes to an invoker.
-  const started = await startActivation(deps, runAs, action, payload, {
-    waitMs: deps.system.maxBlockingWaitMs,
-    transactionId: req.id,
-    receivedAt: req.receivedAt,
+  // runAs is of the owner's namespace, so the owner's limits apply.
+  const started = await startActivation(deps, {
+    caller: runAs,
+    action,
+    payload,
+    options: { waitMs: deps.system.maxBlockingWaitMs, transactionId: req.id, receivedAt: req.receivedAt },
   });
   const activationId = started.activationId;
   void reply.header('x-openwhisk-activation-id', activationId);
