@@ -4,7 +4,7 @@
  * flags, and `--` to end flag parsing. Unknown flags are usage errors (with a suggestion), so a typo never
  * passes silently.
  */
-import { UsageError } from '../server/flags.js';
+import { UsageError } from '../core/errors.js';
 
 export { UsageError };
 

@@ -2,7 +2,7 @@
  * The `whirl` command: dispatches `whirl <noun> <verb> ...` to its module. Server processes (standalone,
  * controller, invoker) and admin commands live with the server code; everything else talks to the REST API.
  */
-import { UsageError } from '../server/flags.js';
+import { UsageError } from '../core/errors.js';
 
 type Command = (argv: string[]) => Promise<number | void>;
 

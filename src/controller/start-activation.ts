@@ -7,12 +7,33 @@
  */
 import { isSequence, toObject } from '../core/entities.js';
 import { badRequest } from '../core/errors.js';
-import type { CompositionSupport } from './compositions/index.js';
+import type { SequenceExec, ActionDoc } from '../core/entities.js';
+import type { EntityRef } from '../core/names.js';
 import type { Caller } from './identities.js';
 import { Invocations, type InvokeOptions, type Started } from './invocations.js';
 import type { ResolvedAction } from './resolve.js';
 import type { Throttles } from './throttles.js';
 import { checkKindAllowed, isObject } from './validate.js';
+
+/** Sequences and conductor actions, which the controller runs itself (compositions/). */
+export interface CompositionSupport {
+  /** Checks a sequence being created or updated; returns it with fully qualified components. */
+  validate(caller: Caller, ref: EntityRef, exec: SequenceExec): Promise<SequenceExec>;
+  /** True for actions that run as compositions. */
+  handles(doc: ActionDoc): boolean;
+  /**
+   * Starts the composition with the request payload (the composition applies parameters itself) and
+   * waits up to `o.waitMs` for its record; it keeps running in the background after that.
+   */
+  start(
+    caller: Caller,
+    action: ResolvedAction,
+    payload: Record<string, unknown>,
+    o: InvokeOptions,
+  ): Promise<Started>;
+  /** Starts no further components and waits (bounded) for running compositions to write their records. */
+  stop(graceMs?: number): Promise<void>;
+}
 
 export interface StartDeps {
   invocations: Invocations;

@@ -48,6 +48,44 @@ export interface ActivationRecord {
   annotations: KeyValue[];
 }
 
+/** What a record is made of; the rest (`publish`, `duration`) follows from it. */
+export interface RecordFields {
+  /** The invoking namespace, and the subject of its key. */
+  namespace: string;
+  subject: string;
+  /** The entity that ran (action, sequence, conductor, trigger) and its version. */
+  name: string;
+  version: string;
+  activationId: string;
+  start: number;
+  /** Absent for records of things that have no end of their own (a trigger's fire). */
+  end?: number;
+  /** Defaults to end - start; a composition gives the sum of its components' instead. */
+  duration?: number;
+  cause?: string | undefined;
+  response: ActivationResponse;
+  logs?: string[];
+  annotations?: KeyValue[];
+}
+
+/** The one constructor of activation records: invokers, compositions and trigger fires all use it. */
+export function activationRecord(f: RecordFields): ActivationRecord {
+  return {
+    namespace: f.namespace,
+    name: f.name,
+    version: f.version,
+    subject: f.subject,
+    publish: false,
+    activationId: f.activationId,
+    start: f.start,
+    ...(f.end === undefined ? {} : { end: f.end, duration: f.duration ?? f.end - f.start }),
+    ...(f.cause === undefined ? {} : { cause: f.cause }),
+    response: f.response,
+    logs: f.logs ?? [],
+    annotations: f.annotations ?? [],
+  };
+}
+
 /** 32 lowercase hex characters, as OpenWhisk's activation ids. */
 export function newActivationId(): string {
   return randomUUID().replaceAll('-', '');

@@ -54,3 +54,6 @@ export const notFound = (): WhirlError => new WhirlError(404, Messages.notFound)
 export const badRequest = (message: string): WhirlError => new WhirlError(400, message);
 export const forbidden = (what?: string): WhirlError =>
   new WhirlError(403, what === undefined ? Messages.notAuthorized : Messages.notAuthorizedFor(what));
+
+/** A command line that cannot be run as given (unknown flag, missing value): the CLIs exit with status 2. */
+export class UsageError extends Error {}

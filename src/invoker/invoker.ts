@@ -3,7 +3,7 @@
  * writes the activation record (batched) and sends the completion back to the controller that asked.
  * Every message it accepts ends with a record, whatever goes wrong.
  */
-import type { ActivationRecord, ActivationResponse } from '../core/activation.js';
+import { activationRecord, type ActivationRecord, type ActivationResponse } from '../core/activation.js';
 import { ActivationMessages, StatusCode } from '../core/activation.js';
 import type { CodeExec, BlackboxExec, KeyValue } from '../core/entities.js';
 import { getAnnotation, isTruthy } from '../core/entities.js';
@@ -429,21 +429,19 @@ export class Invoker {
     ];
     if (timing.initTime !== undefined) annotations.push({ key: 'initTime', value: timing.initTime });
     if (msg.annotations !== undefined) annotations.push(...msg.annotations);
-    return {
+    return activationRecord({
       namespace: msg.user.namespace,
+      subject: msg.user.subject,
       name: a.name,
       version: a.version,
-      subject: msg.user.subject,
-      publish: false,
       activationId: msg.activationId,
       start,
       end,
-      duration: end - start,
-      ...(msg.cause === undefined ? {} : { cause: msg.cause }),
+      cause: msg.cause,
       response,
       logs,
       annotations,
-    };
+    });
   }
 
   /** Stops taking work, finishes what is running, then removes every container. */

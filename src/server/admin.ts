@@ -29,7 +29,7 @@ import { isValidName } from '../core/names.js';
 import { resolveKind } from '../core/runtimes.js';
 import { SqliteStore } from '../store/sqlite/index.js';
 import type { Store } from '../store/store.js';
-import { UsageError } from './flags.js';
+import { UsageError } from '../core/errors.js';
 
 export const ADMIN_USAGE = `Usage: whirl admin <user|limits> <verb> ... [--data-dir DIR]
 

@@ -29,7 +29,7 @@ import { announceAlarms, syncAlarms, syncEntityCaches } from './cluster/cache-sy
 import { stopOnSignals } from './signals.js';
 import { openClusterBackends, type BackendOptions } from './cluster/backends.js';
 import { loadConfig, usage, type Config } from './cluster/config.js';
-import { UsageError } from './flags.js';
+import { UsageError } from '../core/errors.js';
 import { RecentRecords } from './cluster/recent-records.js';
 import { log } from './log.js';
 import { VERSION } from './standalone.js';

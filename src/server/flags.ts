@@ -2,11 +2,11 @@
  * A small flag parser for the server commands: `--name value`, `--name=value`, boolean `--flag`.
  * Unknown flags are errors, so typos never pass silently.
  */
+import { UsageError } from '../core/errors.js';
+
 export interface FlagSpec {
   [name: string]: 'string' | 'boolean' | 'number';
 }
-
-export class UsageError extends Error {}
 
 export function parseFlags<S extends FlagSpec>(
   argv: string[],

@@ -18,7 +18,7 @@ import { InvokerHealth, type InvokerHeartbeat } from '../scheduler/health.js';
 import { ActivationWriter } from '../store/activation-writer.js';
 import { stopOnSignals } from './signals.js';
 import { loadConfig, usage, type Config } from './cluster/config.js';
-import { UsageError } from './flags.js';
+import { UsageError } from '../core/errors.js';
 import { log } from './log.js';
 import { checkTenancy } from './tenancy.js';
 import { DEFAULT_PREWARM } from './standalone.js';

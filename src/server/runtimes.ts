@@ -4,7 +4,8 @@
  *   list
  */
 import { DockerEngine, buildRuntimeImages, runtimeImageStatus } from '../sandbox/docker/index.js';
-import { parseFlags, UsageError } from './flags.js';
+import { UsageError } from '../core/errors.js';
+import { parseFlags } from './flags.js';
 import { log } from './log.js';
 
 export const RUNTIMES_USAGE = `Usage: whirl runtimes <build|list> [options]

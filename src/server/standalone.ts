@@ -31,7 +31,8 @@ import { SingleInvokerBalancer } from '../scheduler/load-balancer.js';
 import { ActivationWriter } from '../store/activation-writer.js';
 import { SqliteStore } from '../store/sqlite/index.js';
 import { bootstrapNamespaces, writeWskpropsIfAbsent } from './bootstrap.js';
-import { parseFlags, UsageError } from './flags.js';
+import { UsageError } from '../core/errors.js';
+import { parseFlags } from './flags.js';
 import { log } from './log.js';
 
 export interface StandaloneOptions {

@@ -14,7 +14,6 @@ import { qualifiedPath } from '../../core/names.js';
 import { refFromString } from '../references.js';
 import { resolveAction, type ResolvedAction } from '../resolve.js';
 import { isObject } from '../validate.js';
-import { runSequence } from './sequence.js';
 import {
   Accounting,
   CompositionMessages as M,
@@ -123,7 +122,7 @@ async function runComponent(
   if (ctx.stopping()) return notStarted(M.stopping);
   if (isSequence(action.doc.exec)) {
     counter.components++;
-    return stepOf(await runSequence(ctx, action, params ?? {}, cause, { atomic: 0 }));
+    return stepOf(await ctx.runSequence(ctx, action, params ?? {}, cause));
   }
   if (isTruthy(getAnnotation(action.doc.annotations, 'conductor'))) {
     // The nested composition counts its own invocations on the shared counter.

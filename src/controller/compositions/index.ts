@@ -15,31 +15,13 @@ import type { Caller } from '../identities.js';
 import { Invocations, type InvokeOptions, type Started } from '../invocations.js';
 import type { Throttles } from '../throttles.js';
 import type { ResolvedAction } from '../resolve.js';
+import type { CompositionSupport } from '../start-activation.js';
 import { runConductor } from './conductor.js';
 import { runSequence } from './sequence.js';
 import type { RunContext } from './steps.js';
 import { validateSequence } from './validate.js';
 
 export { CompositionMessages } from './steps.js';
-
-export interface CompositionSupport {
-  /** Checks a sequence being created or updated; returns it with fully qualified components. */
-  validate(caller: Caller, ref: EntityRef, exec: SequenceExec): Promise<SequenceExec>;
-  /** True for actions that run as compositions. */
-  handles(doc: ActionDoc): boolean;
-  /**
-   * Starts the composition with the request payload (the composition applies parameters itself) and
-   * waits up to `o.waitMs` for its record; it keeps running in the background after that.
-   */
-  start(
-    caller: Caller,
-    action: ResolvedAction,
-    payload: Record<string, unknown>,
-    o: InvokeOptions,
-  ): Promise<Started>;
-  /** Starts no further components and waits (bounded) for running compositions to write their records. */
-  stop(graceMs?: number): Promise<void>;
-}
 
 export interface CompositionDeps {
   entities: Entities;
@@ -82,6 +64,7 @@ export class Compositions implements CompositionSupport {
       throttles: this.deps.throttles,
       system: this.deps.system,
       writer: this.deps.writer,
+      runSequence: (c, seq, input, cause) => runSequence(c, seq, input, cause, { atomic: 0 }),
       stopping: () => this.stopping,
     };
     const activationId = newActivationId();

@@ -3,7 +3,7 @@
  * and writing the composition's own activation record.
  */
 import type { ActivationRecord, ActivationResponse } from '../../core/activation.js';
-import { StatusCode } from '../../core/activation.js';
+import { StatusCode, activationRecord } from '../../core/activation.js';
 import type { KeyValue } from '../../core/entities.js';
 import { WhirlError } from '../../core/errors.js';
 import type { SystemLimits } from '../../core/limits.js';
@@ -44,6 +44,11 @@ export interface RunContext {
   throttles: Throttles;
   system: SystemLimits;
   writer: ActivationWriter | undefined;
+  /**
+   * Runs a sequence that a conductor names as a component. It comes in through the context so that the
+   * imports stay one-way (sequence.ts → conductor.ts) although the two nest in either direction.
+   */
+  runSequence(ctx: RunContext, seq: ResolvedAction, input: unknown, cause: string): Promise<ActivationRecord>;
   /** True once the controller is shutting down: no new component starts. */
   stopping(): boolean;
 }
@@ -185,21 +190,20 @@ export function finishComposition(
     annotations.push({ key: 'limits', value: { timeout, memory: acc.maxMemory, logs } });
   }
   annotations.push(...composition.annotations);
-  const record: ActivationRecord = {
+  const record = activationRecord({
     namespace: ctx.caller.namespace,
+    subject: ctx.caller.subject,
     name: composition.doc.name,
     version: composition.doc.version,
-    subject: ctx.caller.subject,
-    publish: false,
     activationId,
     start,
     end: Date.now(),
     duration: acc.duration,
-    ...(cause === undefined ? {} : { cause }),
+    cause,
     response,
     logs: acc.logs,
     annotations,
-  };
+  });
   writeRecord(ctx, record);
   return record;
 }

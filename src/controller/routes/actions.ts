@@ -9,7 +9,7 @@ import { getAnnotation, isSequence, setAnnotation } from '../../core/entities.js
 import { Messages, WhirlError, badRequest, forbidden, notFound } from '../../core/errors.js';
 import { entityPath, qualifiedPath, type EntityRef } from '../../core/names.js';
 import { resolveKind } from '../../core/runtimes.js';
-import { authenticate, type ControllerDeps } from '../app.js';
+import { authenticate, type ControllerDeps } from '../http.js';
 import { flag, listParams, stringParam, type Query } from '../params.js';
 import { entityRef, parseCollectionPath } from '../paths.js';
 import { resolveAction, resolvePackage } from '../resolve.js';

@@ -7,7 +7,7 @@ import { ACTIVATION_ID, extendedResponse, toExtendedJson, toSummaryJson } from '
 import { badRequest, forbidden, notFound } from '../../core/errors.js';
 import { DEFAULT_NAMESPACE, isValidName } from '../../core/names.js';
 import type { ActivationQuery } from '../../store/store.js';
-import { authenticate, type ControllerDeps } from '../app.js';
+import { authenticate, type ControllerDeps } from '../http.js';
 import { flag, listParams, stringParam, type Query } from '../params.js';
 
 type Route = { Params: { ns: string; id?: string }; Querystring: Query };

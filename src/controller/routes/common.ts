@@ -7,7 +7,7 @@ import type { EntityDoc, EntityType } from '../../core/entities.js';
 import { bumpVersion } from '../../core/entities.js';
 import { Messages, WhirlError, forbidden } from '../../core/errors.js';
 import { ConflictError } from '../../store/store.js';
-import type { ControllerDeps } from '../app.js';
+import type { ControllerDeps } from '../http.js';
 import { listParams, type Query } from '../params.js';
 import { parseCollectionPath } from '../paths.js';
 import { malformed } from '../validate.js';

@@ -3,7 +3,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { manifestJson } from '../../core/runtimes.js';
-import type { ControllerDeps } from '../app.js';
+import type { ControllerDeps } from '../http.js';
 
 export function infoRoutes(app: FastifyInstance, deps: ControllerDeps): void {
   const s = deps.system;

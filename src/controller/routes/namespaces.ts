@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { forbidden } from '../../core/errors.js';
 import { limitsToJson } from '../../core/limits.js';
 import { DEFAULT_NAMESPACE } from '../../core/names.js';
-import { authenticate, type ControllerDeps } from '../app.js';
+import { authenticate, type ControllerDeps } from '../http.js';
 
 export function namespaceRoutes(app: FastifyInstance, deps: ControllerDeps): void {
   const auth = authenticate(deps);

@@ -10,7 +10,7 @@ import { getAnnotation, isTruthy } from '../../core/entities.js';
 import { Messages, WhirlError, badRequest, forbidden, notFound } from '../../core/errors.js';
 import { checkName } from '../../core/names.js';
 import type { StoredEntity } from '../../store/store.js';
-import { authenticate, type ControllerDeps } from '../app.js';
+import { authenticate, type ControllerDeps } from '../http.js';
 import type { Caller } from '../identities.js';
 import { flag, listParams, type Query } from '../params.js';
 import { parseCollectionPath } from '../paths.js';

@@ -1,7 +1,7 @@
 /**
  * Rules: list, get, create/update, enable/disable (POST status) and delete (spec §1.3, §1.6.4, §5.2).
  * A rule links a trigger of the caller's namespace to an action the caller may read. Its status is not
- * stored on the rule but on the trigger (events/links.ts); GET computes it, lists leave it out.
+ * stored on the rule but on the trigger (triggers/links.ts); GET computes it, lists leave it out.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RuleDoc } from '../../core/entities.js';
@@ -14,8 +14,8 @@ import {
   statusOn,
   updateLinks,
   type RuleStatus,
-} from '../../events/links.js';
-import { authenticate, type ControllerDeps } from '../app.js';
+} from '../triggers/links.js';
+import { authenticate, type ControllerDeps } from '../http.js';
 import type { Caller } from '../identities.js';
 import { flag, type Query } from '../params.js';
 import { parseCollectionPath } from '../paths.js';

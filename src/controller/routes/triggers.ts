@@ -1,14 +1,14 @@
 /**
  * Triggers: list, get, create/update, delete and fire (spec §1.3, §1.6.3, §5.1). Triggers belong to
- * their namespace only. GET shows the `rules` map (rule → action and status). Firing is events/fire.ts.
+ * their namespace only. GET shows the `rules` map (rule → action and status). Firing is triggers/fire.ts.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { KeyValue, TriggerDoc } from '../../core/entities.js';
 import { getAnnotation } from '../../core/entities.js';
 import { Messages, WhirlError, badRequest, forbidden, notFound } from '../../core/errors.js';
 import { checkName } from '../../core/names.js';
-import { fireTrigger, headersForActions } from '../../events/fire.js';
-import { authenticate, type ControllerDeps } from '../app.js';
+import { fireTrigger, headersForActions } from '../triggers/fire.js';
+import { authenticate, type ControllerDeps } from '../http.js';
 import { flag, type Query } from '../params.js';
 import { parseCollectionPath } from '../paths.js';
 import { refFromString } from '../references.js';

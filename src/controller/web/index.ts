@@ -11,7 +11,7 @@
  * API's JSON parser and CORS headers stay out of it.
  */
 import type { FastifyInstance } from 'fastify';
-import { sendError, type ControllerDeps } from '../app.js';
+import { sendError, type ControllerDeps } from '../http.js';
 import { WEB_METHODS } from './cors.js';
 import { apiManagementHandlers } from './gateway/apimgmt.js';
 import { apiRestRoutes } from './gateway/rest.js';

@@ -8,7 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { getAnnotation, isTruthy } from '../../core/entities.js';
 import { Messages, WhirlError, notFound } from '../../core/errors.js';
 import type { EntityRef } from '../../core/names.js';
-import type { ControllerDeps } from '../app.js';
+import type { ControllerDeps } from '../http.js';
 import { startActivation } from '../start-activation.js';
 import type { Caller } from '../identities.js';
 import { resolveAction, type ResolvedAction } from '../resolve.js';

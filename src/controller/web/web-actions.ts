@@ -6,7 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { notFound } from '../../core/errors.js';
 import { isValidName, type EntityRef } from '../../core/names.js';
-import type { ControllerDeps } from '../app.js';
+import type { ControllerDeps } from '../http.js';
 import { runWebAction } from './invoke.js';
 import { EXTENSIONS, type Extension } from './response.js';
 

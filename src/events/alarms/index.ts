@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../core/errors.js';
-import { authenticate, type ControllerDeps } from '../../controller/app.js';
+import { authenticate, type ControllerDeps } from '../../controller/http.js';
 import { objectBody } from '../../controller/validate.js';
 import { handleLifecycle } from './lifecycle.js';
 import type { AlarmsProvider } from './provider.js';

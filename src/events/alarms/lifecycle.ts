@@ -8,7 +8,7 @@ import { Messages, WhirlError, badRequest, forbidden } from '../../core/errors.j
 import type { Entities } from '../../controller/entities.js';
 import type { Caller } from '../../controller/identities.js';
 import { refFromString } from '../../controller/references.js';
-import { getTrigger } from '../links.js';
+import { getTrigger } from '../../controller/triggers/links.js';
 import type { AlarmsProvider } from './provider.js';
 import { FEEDS, hasConfigParams, readConfig, readView, type FeedKind, type Schedule } from './schedule.js';
 

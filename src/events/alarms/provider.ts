@@ -3,7 +3,7 @@
  * arms a timer for each active one, and fires the trigger inside Whirl as the identity whose key created
  * the alarm — no key is stored, only that identity's uuid (a revoked or blocked key disables the alarm).
  *
- * Firing goes through events/fire.ts, so the owner's fire and invoke throttles apply. On 429 the provider
+ * Firing goes through controller/triggers/fire.ts, so the owner's fire and invoke throttles apply. On 429 the provider
  * backs off (1 s × n², n = consecutive refusals) and disables the alarm after 10 in a row; other 4xx
  * answers disable it at once (a 404 means the trigger is gone: the schedule is removed). Server errors
  * are retried a few times, then that one fire is skipped.
@@ -23,8 +23,8 @@ import { WhirlError } from '../../core/errors.js';
 import type { Entities } from '../../controller/entities.js';
 import type { Caller, Identities } from '../../controller/identities.js';
 import type { ProviderRecordStore, Store } from '../../store/store.js';
-import { fireTrigger, type FireDeps, type TriggerListener } from '../fire.js';
-import { deleteRule } from '../links.js';
+import { fireTrigger, type FireDeps, type TriggerListener } from '../../controller/triggers/fire.js';
+import { deleteRule } from '../../controller/triggers/links.js';
 import { nextFire, type AlarmReason, type Schedule } from './schedule.js';
 
 export const PROVIDER = 'alarms';

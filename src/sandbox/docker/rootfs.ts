@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
-import { findPython } from '../process/index.js';
+import { findPython } from '../host.js';
 import type { TarEntry } from './tar.js';
 
 /** Tools native actions (shell scripts) commonly use; those the host lacks are skipped. */

@@ -37,6 +37,7 @@ import {
 } from './mounts.js';
 import { networkPolicy, type NetworkPolicy } from '../network-policy.js';
 import { SandboxNetwork, type Attachment } from './network.js';
+import { findPython, which } from '../host.js';
 
 export interface ProcessSandboxOptions {
   /** Short host directory for per-sandbox sockets and files (Unix socket paths must stay < 108 bytes). */
@@ -65,14 +66,6 @@ function defaultRuntimesDir(): string {
 }
 const ENTER_SCRIPT = readFileSync(fileURLToPath(new URL('./enter.sh', import.meta.url)), 'utf8');
 
-function which(cmd: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
-    const p = join(dir, cmd);
-    if (existsSync(p)) return p;
-  }
-  return undefined;
-}
-
 function isLoopbackUrl(url: string): boolean {
   try {
     const host = new URL(url).hostname;
@@ -80,12 +73,6 @@ function isLoopbackUrl(url: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** The host's python3: the system one first, since it lives under /usr and needs no extra mount. */
-export function findPython(): string | undefined {
-  for (const p of ['/usr/bin/python3', '/usr/local/bin/python3']) if (existsSync(p)) return p;
-  return which('python3');
 }
 
 function proxyCommand(family: RuntimeFamily, runtimesDir: string, python: string | undefined): string[] {

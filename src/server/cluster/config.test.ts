@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { UsageError } from '../flags.js';
+import { UsageError } from '../../core/errors.js';
 import { SETTINGS, envName, loadConfig, usage } from './config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'whirl-config-'));

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
-import { UsageError } from '../flags.js';
+import { UsageError } from '../../core/errors.js';
 
 export type Role = 'controller' | 'invoker';
 type Kind = 'string' | 'number' | 'boolean';

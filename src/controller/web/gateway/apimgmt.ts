@@ -8,7 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiDoc, ApiRoute } from '../../../core/entities.js';
 import { Messages, WhirlError, badRequest } from '../../../core/errors.js';
 import { DEFAULT_NAMESPACE } from '../../../core/names.js';
-import type { ControllerDeps } from '../../app.js';
+import type { ControllerDeps } from '../../http.js';
 import type { Caller } from '../../identities.js';
 import { listParams, stringParam, type Query } from '../../params.js';
 import { isObject } from '../../validate.js';

@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiDoc, ApiRoute } from '../../../core/entities.js';
 import { forbidden } from '../../../core/errors.js';
 import { checkName, fullyQualified, parseQualifiedName } from '../../../core/names.js';
-import { authenticate, type ControllerDeps } from '../../app.js';
+import { authenticate, type ControllerDeps } from '../../http.js';
 import { flag, listParams, stringParam, type Query } from '../../params.js';
 import { parseCollectionPath } from '../../paths.js';
 import { isObject, malformed } from '../../validate.js';

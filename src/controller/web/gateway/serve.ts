@@ -8,7 +8,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Messages, WhirlError, notFound } from '../../../core/errors.js';
 import { isValidName } from '../../../core/names.js';
-import type { ControllerDeps } from '../../app.js';
+import type { ControllerDeps } from '../../http.js';
 import { corsHeaders } from '../cors.js';
 import { runWebAction } from '../invoke.js';
 import { BASE_SEGMENT, matchRoute, MAX_BASE_PATH_SEGMENTS } from './model.js';

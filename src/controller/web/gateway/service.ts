@@ -10,7 +10,7 @@ import { Messages, WhirlError, badRequest, notFound } from '../../../core/errors
 import { entityPath, fullyQualified, type EntityRef } from '../../../core/names.js';
 import type { StoredEntity } from '../../../store/store.js';
 import { ConflictError } from '../../../store/store.js';
-import type { ControllerDeps } from '../../app.js';
+import type { ControllerDeps } from '../../http.js';
 import type { Caller } from '../../identities.js';
 import { resolveAction } from '../../resolve.js';
 import { checkBasePath } from './model.js';

@@ -3,10 +3,10 @@
  * OpenWhisk, so that firing reads one document. Links change by compare-and-set on the trigger, retried
  * when a concurrent writer got there first.
  */
-import type { RuleDoc, TriggerDoc } from '../core/entities.js';
-import { Messages, WhirlError } from '../core/errors.js';
-import type { Entities } from '../controller/entities.js';
-import { ConflictError, type StoredEntity } from '../store/store.js';
+import type { RuleDoc, TriggerDoc } from '../../core/entities.js';
+import { Messages, WhirlError } from '../../core/errors.js';
+import type { Entities } from '../entities.js';
+import { ConflictError, type StoredEntity } from '../../store/store.js';
 
 export type RuleStatus = 'active' | 'inactive';
 export type RuleLink = NonNullable<TriggerDoc['rules']>[string];

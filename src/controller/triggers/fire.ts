@@ -5,20 +5,19 @@
  * written once every rule has been handled. Without an active rule nothing runs and nothing is recorded.
  * The REST route and feed providers (alarms) both fire through here.
  */
-import type { ActivationRecord } from '../core/activation.js';
-import { StatusCode, newActivationId } from '../core/activation.js';
-import type { TriggerDoc } from '../core/entities.js';
-import { toObject } from '../core/entities.js';
-import { Messages, WhirlError, notFound } from '../core/errors.js';
-import type { CompositionSupport } from '../controller/compositions/index.js';
-import { startActivation } from '../controller/start-activation.js';
-import type { Entities } from '../controller/entities.js';
-import type { Caller } from '../controller/identities.js';
-import type { Invocations } from '../controller/invocations.js';
-import { pathFormString, refFromPath } from '../controller/references.js';
-import { resolveAction } from '../controller/resolve.js';
-import type { Throttles } from '../controller/throttles.js';
-import type { ActivationWriter } from '../store/activation-writer.js';
+import { StatusCode, activationRecord, newActivationId } from '../../core/activation.js';
+import type { TriggerDoc } from '../../core/entities.js';
+import { toObject } from '../../core/entities.js';
+import { Messages, WhirlError, notFound } from '../../core/errors.js';
+import type { CompositionSupport } from '../start-activation.js';
+import { startActivation } from '../start-activation.js';
+import type { Entities } from '../entities.js';
+import type { Caller } from '../identities.js';
+import type { Invocations } from '../invocations.js';
+import { pathFormString, refFromPath } from '../references.js';
+import { resolveAction } from '../resolve.js';
+import type { Throttles } from '../throttles.js';
+import type { ActivationWriter } from '../../store/activation-writer.js';
 import type { RuleLink } from './links.js';
 
 /** Told when a trigger is deleted (feed providers stop firing it). */
@@ -94,18 +93,16 @@ export async function fireTrigger(
   const start = Date.now();
   const args = { ...toObject(trigger.parameters), __ow_headers: r.headers, ...r.payload };
   const results = await Promise.all(links.map(([rule, link]) => activateRule(deps, r, rule, link, args)));
-  const record: ActivationRecord = {
+  const record = activationRecord({
     namespace: caller.namespace,
+    subject: caller.subject,
     name: trigger.name,
     version: trigger.version,
-    subject: caller.subject,
-    publish: false,
     activationId,
     start,
     response: { statusCode: StatusCode.Success, result: r.payload },
     logs: results.map((x) => JSON.stringify(x)),
-    annotations: [],
-  };
+  });
   if (caller.limits.storeActivations) deps.activationWriter?.add(record);
   return { activationId };
 }
