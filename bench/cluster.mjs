@@ -78,7 +78,7 @@ await standalone.stop();
 // 2. The cluster: one controller, invokers added one at a time.
 const schema = `whirl_bench_${randomBytes(4).toString('hex')}`;
 const prefix = `wb_${randomBytes(4).toString('hex')}`;
-const { PostgresStore } = await import('../dist/store/postgres/index.js');
+const { PostgresStore } = await import('../dist/store/postgres/postgres-store.js');
 {
   const s = await PostgresStore.open({ url: DATABASE_URL, schema, poolSize: 1 });
   await s.setLimits('guest', LIMITS);
@@ -145,7 +145,7 @@ for (const p of [...invokers, controller]) await stop(p);
   await c.connect();
   await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await c.end();
-  const { NatsBus } = await import('../dist/bus/nats/index.js');
+  const { NatsBus } = await import('../dist/bus/nats/nats-bus.js');
   const bus = await NatsBus.open({ url: NATS_URL, prefix });
   await bus.destroy();
   await bus.close();

@@ -50,7 +50,7 @@ export function stopProcess(p) {
 
 /** Seeds namespace limits into a data directory before Whirl starts on it. */
 export async function seedLimits(dataDir, limits) {
-  const { SqliteStore } = await import('../dist/store/sqlite/index.js');
+  const { SqliteStore } = await import('../dist/store/sqlite/sqlite-store.js');
   const store = new SqliteStore(join(dataDir, 'whirl.db'));
   for (const [ns, l] of Object.entries(limits)) await store.setLimits(ns, l);
   await store.close();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ActionDoc, PackageDoc } from '../core/entities.js';
 import { getAnnotation } from '../core/entities.js';
 import { DEFAULT_SYSTEM_LIMITS } from '../core/limits.js';
-import { SqliteStore } from '../store/sqlite/index.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { CATALOG, CATALOG_NAMESPACE, installCatalog, packageVersion } from './index.js';
 
 const ns = CATALOG_NAMESPACE;

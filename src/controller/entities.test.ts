@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ActionDoc } from '../core/entities.js';
-import { SqliteStore } from '../store/sqlite/index.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { Entities } from './entities.js';
 
 const doc = (name: string, v: number): ActionDoc => ({

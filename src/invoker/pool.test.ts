@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProcessSandboxFactory } from '../sandbox/process/index.js';
+import { ProcessSandboxFactory } from '../sandbox/process/process-sandbox.js';
 import { ContainerPool, PoolBusyError, type ContainerRequest, type PoolOptions } from './pool.js';
 
 // Real sandboxes: the pool's decisions are checked against real start-ups, crashes and kills.

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { defineProtocolCases, type ProxyHandle, type ProxyKind } from './protocol.cases.js';
-import { httpProxyHandle, type ProxyTarget } from './protocol.harness.js';
+import { defineProtocolCases, type ProxyHandle, type ProxyKind } from './testing/protocol.cases.js';
+import { httpProxyHandle, type ProxyTarget } from './testing/protocol.harness.js';
 
 /** The compiled runtimes; WHIRL_RUNTIMES_DIR points elsewhere (e.g. a private build). */
 const RUNTIMES = resolve(

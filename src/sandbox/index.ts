@@ -2,8 +2,8 @@
  * The front door to sandbox backends: composition roots (standalone, invoker) ask for a backend by name
  * and get a SandboxFactory; nothing else knows which one runs.
  */
-import { DockerSandboxFactory } from './docker/index.js';
-import { ProcessSandboxFactory } from './process/index.js';
+import { DockerSandboxFactory } from './docker/docker-sandbox.js';
+import { ProcessSandboxFactory } from './process/process-sandbox.js';
 import type { SandboxFactory } from './sandbox.js';
 
 export type SandboxBackend = 'process' | 'docker';

@@ -10,8 +10,8 @@ import {
   type ProxyHandle,
   type ProtocolCaseOptions,
   type ProxyKind,
-} from '../runtimes/protocol.cases.js';
-import { httpProxyHandle, type CapturedOutput } from '../runtimes/protocol.harness.js';
+} from '../runtimes/testing/protocol.cases.js';
+import { httpProxyHandle, type CapturedOutput } from '../runtimes/testing/protocol.harness.js';
 import type { Sandbox, SandboxFactory } from './sandbox.js';
 
 /** A ProxyHandle over a sandbox, for the shared runtime protocol cases. */

@@ -27,7 +27,7 @@ import {
 import { NAMESPACE_LIMIT_KEYS, type NamespaceLimits } from '../core/limits.js';
 import { isValidName } from '../core/names.js';
 import { resolveKind } from '../core/runtimes.js';
-import { SqliteStore } from '../store/sqlite/index.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { UsageError } from '../core/errors.js';
 
@@ -93,7 +93,7 @@ function one(p: Parsed, ...names: string[]): string | undefined {
 async function openStore(p: Parsed): Promise<Store> {
   const url = one(p, 'database-url') ?? process.env.WHIRL_DATABASE_URL;
   if (url !== undefined && one(p, 'data-dir') === undefined) {
-    const { PostgresStore } = await import('../store/postgres/index.js');
+    const { PostgresStore } = await import('../store/postgres/postgres-store.js');
     const schema = one(p, 'database-schema') ?? process.env.WHIRL_DATABASE_SCHEMA;
     return PostgresStore.open({ url, poolSize: 1, ...(schema === undefined ? {} : { schema }) });
   }

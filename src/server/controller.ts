@@ -6,7 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { NatsBus } from '../bus/nats/index.js';
+import { NatsBus } from '../bus/nats/nats-bus.js';
 import { NatsInvokerRegistry } from '../bus/nats/registry.js';
 import { installCatalog } from '../catalog/index.js';
 import type { ActivationRecord } from '../core/activation.js';
@@ -23,7 +23,7 @@ import { ClusterBalancer } from '../scheduler/cluster-balancer.js';
 import { InvokerHealth, type InvokerHeartbeat } from '../scheduler/health.js';
 import { ControllerPeers } from '../scheduler/peers.js';
 import { ActivationWriter } from '../store/activation-writer.js';
-import { PostgresStore } from '../store/postgres/index.js';
+import { PostgresStore } from '../store/postgres/postgres-store.js';
 import { bootstrapNamespaces } from './bootstrap.js';
 import { announceAlarms, syncAlarms, syncEntityCaches } from './cluster/cache-sync.js';
 import { stopOnSignals } from './signals.js';

@@ -3,7 +3,7 @@
  *   build [--base host|official] [--kind KIND[,KIND]] [--rebuild-base]
  *   list
  */
-import { DockerEngine, buildRuntimeImages, runtimeImageStatus } from '../sandbox/docker/index.js';
+import { DockerEngine, buildRuntimeImages, runtimeImageStatus } from '../sandbox/docker/docker-sandbox.js';
 import { UsageError } from '../core/errors.js';
 import { parseFlags } from './flags.js';
 import { log } from './log.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { newIdentity } from '../core/identity.js';
 import type { IsolationReport } from '../sandbox/sandbox.js';
-import { SqliteStore } from '../store/sqlite/index.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { checkTenancy } from './tenancy.js';
 
 const unisolated: IsolationReport = {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCredentials, newIdentity } from '../../src/core/identity.js';
-import { PostgresStore } from '../../src/store/postgres/index.js';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { TestCluster, guestAuth } from '../helpers/cluster.js';
 import { DATABASE_URL } from '../helpers/services.js';
 

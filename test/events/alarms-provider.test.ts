@@ -3,7 +3,7 @@
 // missed-fire policy.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { MemoryBus } from '../../src/bus/memory/index.js';
+import { MemoryBus } from '../../src/bus/memory/memory-bus.js';
 import type { ActivationRecord } from '../../src/core/activation.js';
 import { generateCredentials, newIdentity } from '../../src/core/identity.js';
 import { DEFAULT_SYSTEM_LIMITS, type NamespaceLimits } from '../../src/core/limits.js';
@@ -17,7 +17,7 @@ import { AlarmsProvider, alarmRoutes } from '../../src/events/alarms/index.js';
 import type { IsolationReport } from '../../src/sandbox/sandbox.js';
 import { SingleInvokerBalancer } from '../../src/scheduler/load-balancer.js';
 import { ActivationWriter } from '../../src/store/activation-writer.js';
-import { SqliteStore } from '../../src/store/sqlite/index.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { basic } from '../helpers/in-process.js';
 import { eventually } from '../helpers/entities.js';
 

@@ -5,9 +5,9 @@
  * within seconds.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { NatsBus } from '../../src/bus/nats/index.js';
+import { NatsBus } from '../../src/bus/nats/nats-bus.js';
 import type { NamespaceLimits } from '../../src/core/limits.js';
-import { PostgresStore } from '../../src/store/postgres/index.js';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { GENEROUS_LIMITS } from './limits.js';
 import { DATABASE_URL, NATS_URL, dropSchema, uniqueName } from './services.js';
 import { GUEST_KEY, SYSTEM_KEY, WHIRL_BIN } from './standalone.js';

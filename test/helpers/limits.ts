@@ -1,7 +1,7 @@
 /** Namespace limits for tests: seeded into a data directory before Whirl starts on it. */
 import { join } from 'node:path';
 import type { NamespaceLimits } from '../../src/core/limits.js';
-import { SqliteStore } from '../../src/store/sqlite/index.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 /** Limits that keep throttles out of the way of tests that are not about throttles. */
 export const GENEROUS_LIMITS = {

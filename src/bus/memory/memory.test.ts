@@ -1,4 +1,4 @@
 import { defineBusContract } from '../bus.contract.js';
-import { MemoryBus } from './index.js';
+import { MemoryBus } from './memory-bus.js';
 
 defineBusContract('memory', async () => new MemoryBus());

@@ -6,7 +6,7 @@
 import { nanos } from '@nats-io/transport-node';
 import { DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import type { ClaimResult, StartClaims } from '../../core/ports.js';
-import type { NatsBus } from './index.js';
+import type { NatsBus } from './nats-bus.js';
 
 const WRONG_LAST_SEQUENCE = 10071;
 const DAY_MS = 24 * 3600_000;

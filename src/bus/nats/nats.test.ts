@@ -4,7 +4,7 @@ import { NATS_URL, uniqueName } from '../../../test/helpers/services.js';
 import { defineBusContract } from '../bus.contract.js';
 import { MessageTooLargeError, type Delivery } from '../bus.js';
 import { NatsStartClaims } from './claims.js';
-import { NatsBus, NatsUnreachableError } from './index.js';
+import { NatsBus, NatsUnreachableError } from './nats-bus.js';
 import { NatsInvokerRegistry } from './registry.js';
 
 const prefix = uniqueName('wt');

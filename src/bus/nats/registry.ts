@@ -3,7 +3,7 @@
  */
 import { DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import type { InvokerInfo, InvokerRegistry } from '../../core/ports.js';
-import { encodeTopic, type NatsBus } from './index.js';
+import { encodeTopic, type NatsBus } from './nats-bus.js';
 
 export class NatsInvokerRegistry implements InvokerRegistry {
   private readonly stream: string;

@@ -2,7 +2,7 @@
 // whatever they are told, including hostile archives: names like "../x", symbolic links, lying sizes.
 //
 // This lives under src/runtimes/ (not test/) because the shared protocol cases in
-// src/runtimes/protocol.cases.ts use it and the build's rootDir is src/; test/helpers/archive-writer.ts
+// src/runtimes/testing/protocol.cases.ts use it and the build's rootDir is src/; test/helpers/archive-writer.ts
 // re-exports it for every other test.
 import { deflateRawSync, gzipSync } from 'node:zlib';
 

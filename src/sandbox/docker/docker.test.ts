@@ -11,7 +11,7 @@ import { ActivationLogs } from '../../invoker/logs.js';
 import { defineSandboxContract, sandboxHandle } from '../sandbox.contract.js';
 import type { Sandbox, SandboxSpec } from '../sandbox.js';
 import { DockerEngine } from './engine.js';
-import { DockerSandboxFactory } from './index.js';
+import { DockerSandboxFactory } from './docker-sandbox.js';
 import { probeDocker } from './testing/docker-available.js';
 import { buildProtocolImage } from './testing/protocol-image.js';
 
@@ -316,7 +316,7 @@ describe.skipIf(!docker.ok)(
     it('removes what a killed Whirl with another instance name left, when it starts', async () => {
       // A Whirl process (the compiled one) opens its own instance, starts a container and is killed -9.
       const script = `
-      const { DockerSandboxFactory } = await import(${JSON.stringify(new URL('../../../dist/sandbox/docker/index.js', import.meta.url).href)});
+      const { DockerSandboxFactory } = await import(${JSON.stringify(new URL('../../../dist/sandbox/docker/docker-sandbox.js', import.meta.url).href)});
       const f = await DockerSandboxFactory.open({ instance: 'vitest-orphan-' + process.pid });
       const s = await f.create({ id: 'o1', family: 'native', memoryMB: 128, concurrency: 1, env: {} });
       console.log('ready ' + s.containerId);

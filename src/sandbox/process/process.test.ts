@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineSandboxContract, sandboxHandle } from '../sandbox.contract.js';
-import { ProcessSandboxFactory } from './index.js';
+import { ProcessSandboxFactory } from './process-sandbox.js';
 
 let isolated: ProcessSandboxFactory;
 let plain: ProcessSandboxFactory;

@@ -2,8 +2,8 @@
  * What every cluster process connects to first: the PostgreSQL store and the NATS JetStream bus. Opened
  * together, so that a process that cannot reach the bus does not keep a database pool open.
  */
-import { NatsBus } from '../../bus/nats/index.js';
-import { PostgresStore } from '../../store/postgres/index.js';
+import { NatsBus } from '../../bus/nats/nats-bus.js';
+import { PostgresStore } from '../../store/postgres/postgres-store.js';
 
 export interface BackendOptions {
   /** Names this process on the bus. */

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { DATABASE_URL, dropSchema, uniqueName } from '../../../test/helpers/services.js';
 import { defineProviderRecordsContract, defineStoreContract } from '../store.contract.js';
-import { DatabaseUnreachableError, PostgresStore } from './index.js';
+import { DatabaseUnreachableError, PostgresStore } from './postgres-store.js';
 import { MIGRATIONS } from './migrations.js';
 
 const schemas: string[] = [];

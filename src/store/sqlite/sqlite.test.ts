@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defineProviderRecordsContract, defineStoreContract } from '../store.contract.js';
-import { SqliteStore } from './index.js';
+import { SqliteStore } from './sqlite-store.js';
 
 defineStoreContract('sqlite (memory)', async () => new SqliteStore(':memory:'));
 defineProviderRecordsContract('sqlite (memory)', async () => new SqliteStore(':memory:'));

@@ -7,7 +7,7 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument --
    test code (run by vitest like *.test.ts, which has the same relaxations): responses are loose JSON. */
 import { describe, expect, it } from 'vitest';
-import { makeTarGz } from './testing/archive-writer.js';
+import { makeTarGz } from './archive-writer.js';
 import {
   ARCHIVE_ENTRY,
   ARRAY_RESULT,

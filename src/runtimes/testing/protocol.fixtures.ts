@@ -1,7 +1,7 @@
 // Test actions for the runtime protocol cases (protocol.cases.ts), one version per proxy kind where
 // the case applies. Native actions are POSIX sh scripts so that they run in any sandbox image.
 import { randomBytes } from 'node:crypto';
-import { makeZip, type ZipEntryInput } from './testing/archive-writer.js';
+import { makeZip, type ZipEntryInput } from './archive-writer.js';
 
 export type ProxyKind = 'nodejs' | 'python' | 'native';
 export const KINDS: ProxyKind[] = ['nodejs', 'python', 'native'];

@@ -2,7 +2,7 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access --
    test code (run by vitest like *.test.ts, which has the same relaxations): responses are loose JSON. */
 import { expect } from 'vitest';
-import { makeTarGz } from './testing/archive-writer.js';
+import { makeTarGz } from './archive-writer.js';
 import { base64Zip } from './protocol.fixtures.js';
 import { init, initOk, run, streams, type ProxyCase, type Group } from './protocol.harness.js';
 
