@@ -23,8 +23,8 @@ async function api(w: Whirl, method: string, path: string, body?: unknown) {
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  const body: unknown = await r.json();
-  return { status: r.status, body };
+  const json: unknown = await r.json();
+  return { status: r.status, body: json };
 }
 
 async function create(w: Whirl, name: string, code: string, extra: Record<string, unknown> = {}) {
