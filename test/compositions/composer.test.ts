@@ -68,7 +68,12 @@ const client = require('openwhisk-composer/client') as (o: {
   api_key: string;
 }) => ComposerClient;
 
-const VERSION = '0.12.0'; // pinned in package.json; docs/compositions.md names it
+/** The version package.json pins (docs/compositions.md names it). */
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    devDependencies: Record<string, string>;
+  }
+).devDependencies['openwhisk-composer']!;
 const BIN = fileURLToPath(new URL('../../node_modules/.bin/', import.meta.url));
 
 // Variables that `composer.let` declares: they exist inside the conductor, at run time, only.
@@ -143,7 +148,8 @@ afterAll(async () => w?.cleanup());
 const SLOW = { timeout: 120_000 };
 
 describe(`Apache OpenWhisk Composer ${VERSION} on whirl standalone`, SLOW, () => {
-  it('is the version these tests pin', () => {
+  it('is the version package.json pins, exactly', () => {
+    expect(VERSION).toMatch(/^\d+\.\d+\.\d+$/);
     expect(composer.util.version).toBe(VERSION);
   });
 

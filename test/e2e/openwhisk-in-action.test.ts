@@ -4,6 +4,7 @@
  * key it gets from `provide-api-key`. Run against `whirl standalone` with isolated process sandboxes, and
  * with the docker backend when Docker is up.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeDocker } from '../../src/sandbox/docker/testing/docker-available.js';
 import { makeZip } from '../helpers/archive-writer.js';
@@ -12,7 +13,12 @@ import { startWhirl, type Whirl } from '../helpers/standalone.js';
 const docker = await probeDocker();
 if (!docker.ok) console.warn(`the docker half of this file is skipped: ${docker.reason}`);
 const root = process.getuid?.() === 0;
-const PINNED = '3.21.9'; // package.json pins it exactly; the runtime ships that version
+/** The version package.json pins (exactly: the build refuses a range) is the one actions get. */
+const PINNED = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    dependencies: Record<string, string>;
+  }
+).dependencies.openwhisk;
 
 async function api(w: Whirl, method: string, path: string, body?: unknown) {
   const r = await fetch(`${w.url}/api/v1${path}`, {
