@@ -1,10 +1,12 @@
 // Build: compile TypeScript to dist/ and copy the non-TypeScript assets (Python runtime, shell helpers)
-// next to the compiled code so that dist/ is self-contained. dist/ is not wiped first, so that running
+// and the npm packages the Node.js runtime ships to actions next to the compiled code, so that dist/ is
+// self-contained. dist/ is not wiped first, so that running
 // servers and tests keep their files during a rebuild; CI builds from a clean checkout.
 import { execFileSync } from 'node:child_process';
 import { cpSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { join, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { copyRuntimePackages } from './runtime-packages.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -24,3 +26,7 @@ function copyAssets(dir) {
   }
 }
 copyAssets(join(root, 'src'));
+
+// `require('openwhisk')` works in a Node.js action, as in OpenWhisk's runtime (an action's own node_modules
+// still come first: NODE_PATH is Node's last resort).
+copyRuntimePackages(root, ['openwhisk'], join(root, 'dist', 'runtimes', 'nodejs', 'node_modules'));

@@ -8,7 +8,8 @@ COPY runtimes/package.json /opt/whirl/runtimes/package.json
 COPY runtimes/common /opt/whirl/runtimes/common
 COPY runtimes/nodejs /opt/whirl/runtimes/nodejs
 # The proxy listens on 8080 (OpenWhisk's action port); the root is read-only at run time, /tmp is not.
-ENV HOME=/tmp __WHIRL_LISTEN=8080 __WHIRL_TMP=/tmp
+# NODE_PATH: the npm packages the runtime ships to actions (`require('openwhisk')`), after the action's own.
+ENV HOME=/tmp __WHIRL_LISTEN=8080 __WHIRL_TMP=/tmp NODE_PATH=/opt/whirl/runtimes/nodejs/node_modules
 WORKDIR /tmp
 USER 65534:65534
 EXPOSE 8080

@@ -1,5 +1,6 @@
-// An action that calls Whirl from inside with the real `openwhisk` npm client (checklist 48): the sandbox
-// has no registry, so the action is a zip bundling the client and its dependencies from node_modules.
+// An action that calls Whirl from inside with the real `openwhisk` npm client (checklist 48), bundled in a
+// zip with its dependencies from node_modules, as users who pin their own version do (the runtime ships
+// one too: test/e2e/openwhisk-in-action.test.ts).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -70,7 +70,9 @@ export async function runConductor(
       if ('state' in result) state = box(result.state, 'state');
       else state = undefined;
       if (!('action' in result) || step.response.statusCode === StatusCode.WhiskError) {
-        response = { ...step.response, result: params ?? step.response.result };
+        // A new response, as OpenWhisk makes one: the status and the result, no size (the conductor's
+        // `size` measured its own output, not the composition's result).
+        response = { statusCode: step.response.statusCode, result: params ?? step.response.result };
         break;
       }
       const next = result.action;

@@ -70,21 +70,27 @@ export function imageForFamily(family: RuntimeFamily): string {
   return i.image;
 }
 
-/** The proxies' files, relative to the runtimes directory (compiled JavaScript and Python, no tests). */
+/**
+ * The proxies' files, relative to the runtimes directory (compiled JavaScript and Python, no tests), and
+ * every file of the npm packages a runtime ships (its node_modules).
+ */
 function contextFiles(runtimesDir: string): string[] {
   const out: string[] = [];
-  const walk = (dir: string) => {
+  const walk = (dir: string, shipped: boolean) => {
     for (const name of readdirSync(dir).sort()) {
       const p = join(dir, name);
       if (statSync(p).isDirectory()) {
-        if (name !== 'testing') walk(p);
-      } else if (/\.(js|py|json)$/.test(name) && !(dir === runtimesDir && name.startsWith('protocol.'))) {
+        if (shipped || name !== 'testing') walk(p, shipped || name === 'node_modules');
+      } else if (
+        shipped ||
+        (/\.(js|py|json)$/.test(name) && !(dir === runtimesDir && name.startsWith('protocol.')))
+      ) {
         // (The top level's protocol.*.js are the shared test cases, not part of any proxy.)
         out.push(relative(runtimesDir, p));
       }
     }
   };
-  walk(runtimesDir);
+  walk(runtimesDir, false);
   return out;
 }
 

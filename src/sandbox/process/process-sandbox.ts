@@ -150,6 +150,8 @@ export class ProcessSandboxFactory implements SandboxFactory {
     const proxyEnv: Record<string, string> = {
       __WHIRL_LISTEN: isolated ? `${SANDBOX_SOCKET_DIR}/proxy.sock` : join(dir, 'sock', 'proxy.sock'),
       __WHIRL_TMP: isolated ? '/tmp' : join(dir, 'tmp'),
+      // The packages the runtime ships to actions (`require('openwhisk')`), after the action's own.
+      ...(spec.family === 'nodejs' ? { NODE_PATH: join(runtimesDir, 'nodejs', 'node_modules') } : {}),
     };
     // In its own network namespace a sandbox cannot see the host's loopback: a loopback API host is reached
     // through the relay on the sandbox's gateway instead.
