@@ -155,7 +155,9 @@ async function sync(ctx: Context): Promise<void> {
 
 async function undeploy(ctx: Context): Promise<void> {
   const flagName = ctx.args.string('projectname');
-  const manifest = manifestFile(ctx, flagName === undefined);
+  // By name alone, the server says what the project has; a manifest here is read only when named.
+  const manifest =
+    flagName !== undefined && ctx.args.string('manifest') === undefined ? undefined : manifestFile(ctx, true);
   const spec = manifest === undefined ? undefined : loadSpec(ctx, manifest);
   const name = flagName ?? spec?.name;
   const fromManifest = spec === undefined ? [] : removalsOfSpec(spec);

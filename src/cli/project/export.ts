@@ -44,8 +44,14 @@ function inputsOf(list: KeyValue[] | undefined): YamlMap | undefined {
   return Object.fromEntries(list.map((kv) => [kv.key, inputValue(kv.value)]));
 }
 
+/**
+ * Annotations the user gave: not whisk-managed (deploying adds it again), not those the server adds itself
+ * (`exec`, the kind that lists show; `provide-api-key: false`, what every new action gets).
+ */
 function annotationsOf(list: KeyValue[] | undefined, leave: readonly string[] = []): YamlMap | undefined {
-  const kept = (list ?? []).filter((kv) => kv.key !== MANAGED && !leave.includes(kv.key));
+  const serverAdded = (kv: KeyValue) =>
+    kv.key === 'exec' || (kv.key === 'provide-api-key' && kv.value === false);
+  const kept = (list ?? []).filter((kv) => kv.key !== MANAGED && !serverAdded(kv) && !leave.includes(kv.key));
   return kept.length === 0 ? undefined : Object.fromEntries(kept.map((kv) => [kv.key, kv.value]));
 }
 
@@ -108,6 +114,8 @@ export async function exportProject(
       );
   };
 
+  /** Package parameters, which a GET of a packaged action shows merged into the action's. */
+  const packageParameters = new Map<string, KeyValue[]>();
   for (const p of managed.packages) {
     const full = await ctx.attempt(`get package '${p.name}'`, () => client.packages.get(p.name));
     warnDollar(`package ${p.name}`, full);
@@ -119,6 +127,7 @@ export async function exportProject(
       });
       continue;
     }
+    packageParameters.set(p.name, full.parameters ?? []);
     Object.assign(
       pkgOf(p.name),
       compact({
@@ -145,6 +154,11 @@ export async function exportProject(
       continue;
     }
     const exec = action.exec as CodeExec;
+    const inherited = packageParameters.get(pkg) ?? [];
+    const own = (action.parameters ?? []).filter(
+      (kv) =>
+        !inherited.some((i) => i.key === kv.key && JSON.stringify(i.value) === JSON.stringify(kv.value)),
+    );
     const entry: YamlMap = {};
     if (exec.code !== undefined) {
       const content =
@@ -161,7 +175,7 @@ export async function exportProject(
     const l = action.limits;
     section(pkg, 'actions')[name] = compact({
       ...entry,
-      inputs: inputsOf(action.parameters),
+      inputs: inputsOf(own),
       annotations,
       limits:
         l === undefined

@@ -135,6 +135,8 @@ export function normaliseRuntime(runtime: string): string | undefined {
 
 class Reader {
   readonly issues = new Issues();
+  /** Actions and sequences the manifest defines, even those with errors (no second error for using them). */
+  readonly defined = new Set<string>();
   private manifestDir: string;
 
   constructor(
@@ -462,6 +464,7 @@ function readPackage(r: Reader, name: string, value: unknown, path: Path, spec: 
   for (const [actionName, a] of Object.entries(r.map(m.actions, [...path, 'actions']) ?? {})) {
     const ap = [...path, 'actions', actionName];
     if (!r.checkName(actionName, ap)) continue;
+    r.defined.add(qualify(actionName));
     const action = readAction(r, qualify(actionName), a, ap);
     if (action !== undefined) spec.actions.push(action);
   }
@@ -469,6 +472,7 @@ function readPackage(r: Reader, name: string, value: unknown, path: Path, spec: 
   for (const [seqName, s] of Object.entries(r.map(m.sequences, [...path, 'sequences']) ?? {})) {
     const sp = [...path, 'sequences', seqName];
     if (!r.checkName(seqName, sp)) continue;
+    r.defined.add(qualify(seqName));
     const sm = r.map(s, sp) ?? {};
     r.unknownKeys(sm, KNOWN.sequence, sp);
     const list = Array.isArray(sm.actions)
@@ -566,15 +570,16 @@ function readAction(r: Reader, name: string, value: unknown, path: Path): Action
     return undefined;
   }
   r.unknownKeys(a, KNOWN.action, path);
+  // Every field is read even when an earlier one failed, so that one run reports every problem.
   const code = r.codeSource(a, path);
-  if (code === undefined) return undefined;
-  const kind = r.kindOf(a, code, path);
-  if (kind === undefined) return undefined;
+  const kind = code === undefined ? undefined : r.kindOf(a, code, path);
   let annotations = r.webAnnotations(a, r.annotations(a.annotations, [...path, 'annotations']), path);
   if (r.bool(a.feed, [...path, 'feed']) === true)
     annotations = mergeKeyValues(annotations, [{ key: 'feed', value: true }]);
   const main = r.text(a.main, [...path, 'main']);
   const limits = r.limits(a.limits, [...path, 'limits']);
+  const parameters = r.inputs(a.inputs, [...path, 'inputs']);
+  if (code === undefined || kind === undefined) return undefined;
   return {
     name,
     where: r.at(path),
@@ -582,7 +587,7 @@ function readAction(r: Reader, name: string, value: unknown, path: Path): Action
     ...(kind.kind === undefined ? {} : { kind: kind.kind }),
     ...(kind.image === undefined ? {} : { image: kind.image }),
     ...(main === undefined ? {} : { main }),
-    parameters: r.inputs(a.inputs, [...path, 'inputs']),
+    parameters,
     annotations,
     ...(limits === undefined ? {} : { limits }),
   };
@@ -628,7 +633,7 @@ function readApis(
 
 /** Names a sequence, rule or API uses that the manifest does not define (within its own packages). */
 function checkReferences(r: Reader, spec: ProjectSpec): void {
-  const runnable = new Set([...spec.actions.map((a) => a.name), ...spec.sequences.map((s) => s.name)]);
+  const runnable = r.defined;
   const packages = new Set(spec.packages.map((p) => p.name));
   /** A relative name in one of this manifest's packages must be defined by it. */
   const missing = (name: string) => {

@@ -55,9 +55,8 @@ export class Source {
     const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
-        const at = e.linePos?.[0];
         issues.error(
-          at === undefined ? file : `${file}:${at.line}`,
+          `${file}:${lines.linePos(e.pos[0]).line}`,
           `not valid YAML: ${e.message.split('\n')[0]}`,
         );
       }
