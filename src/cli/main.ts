@@ -17,6 +17,7 @@ const commands: Record<string, () => Promise<Command>> = {
   trigger: async () => (await import('./commands/trigger.js')).triggerCommand,
   rule: async () => (await import('./commands/rule.js')).ruleCommand,
   api: async () => (await import('./commands/api.js')).apiCommand,
+  project: async () => (await import('./commands/project.js')).projectCommand,
   activation: async () => (await import('./commands/activation.js')).activationCommand,
   namespace: async () => (await import('./commands/namespace.js')).namespaceCommand,
   list: async () => (await import('./commands/list.js')).listCommand,

@@ -24,6 +24,10 @@ export const USER_COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: 'work with APIs: REST routes that run actions',
     load: async () => (await import('./api.js')).apiCommand,
   },
+  project: {
+    summary: 'deploy projects from wskdeploy manifests (deploy, sync, undeploy, export)',
+    load: async () => (await import('./project.js')).projectCommand,
+  },
   activation: {
     summary: 'work with activations',
     load: async () => (await import('./activation.js')).activationCommand,
