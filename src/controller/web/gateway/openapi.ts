@@ -3,7 +3,8 @@
  * OpenAPI 3.x, as JSON or YAML; each operation names its action in an `x-openwhisk` extension
  * (`{namespace, package, action, url}`; the web action URL's extension is the response type). Export
  * writes the same flavour that was imported (Swagger 2.0 for APIs built route by route), keeping the
- * fields Whirl does not interpret (descriptions, schemas, ...).
+ * fields Whirl does not interpret (descriptions, schemas, ...). Secured actions' secrets travel in
+ * OpenWhisk's gateway extension (`x-ibm-configuration`), read on import and written on export.
  */
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { ApiDoc, ApiResponseType, ApiRoute, ApiSecureKey } from '../../../core/entities.js';

@@ -75,6 +75,7 @@ export async function findApi(
 }
 
 interface CheckedRoutes {
+  /** The routes, with secure keys filled in from the owner's own actions. */
   routes: ApiRoute[];
   /** Actions (fully qualified) made web actions. */
   exported: string[];
@@ -146,7 +147,7 @@ async function ensureWebActions(
   return { routes: keyed, exported };
 }
 
-/** The annotation values a gateway can present: secrets and `true` (anything else denies, or is open). */
+/** The `require-whisk-auth` values a route can present: secrets and `true` (`false` or none is open). */
 function secureKeyOf(annotation: unknown): ApiSecureKey | undefined {
   if (annotation === true || typeof annotation === 'string') return annotation;
   return typeof annotation === 'number' ? annotation : undefined;
