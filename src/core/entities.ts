@@ -75,6 +75,9 @@ export interface RuleDoc extends EntityCommon {
 /** How an API gateway route renders the action's result: the web action extension it uses. */
 export type ApiResponseType = 'http' | 'json' | 'html' | 'text' | 'svg';
 
+/** A `require-whisk-auth` value a route can present: a secret (string or number) or `true`. */
+export type ApiSecureKey = string | number | true;
+
 /** One operation of a published API: `method` on `path` (relative to the API's base path) runs `action`. */
 export interface ApiRoute {
   /** `/books/{id}`: literal segments and `{param}` placeholders. */
@@ -84,6 +87,11 @@ export interface ApiRoute {
   /** The action as the API's author named it (a binding path is resolved on each request). */
   action: { namespace: string; package?: string; name: string };
   responseType: ApiResponseType;
+  /**
+   * What the gateway presents to the action's `require-whisk-auth` (as OpenWhisk's gateway does): a secret
+   * sent as the `X-Require-Whisk-Auth` header, or `true` for the API owner's own credentials.
+   */
+  secureKey?: ApiSecureKey;
   /** OpenAPI operation fields kept from an imported document (summary, parameters, ...), for export. */
   operation?: Record<string, unknown>;
 }

@@ -47,6 +47,12 @@ export function fullyQualified(ref: EntityRef): string {
 }
 
 /**
+ * The package name that means "no package" in web action URLs (`/api/v1/web/ns/default/a`) and in API
+ * documents (`x-openwhisk.package`); no package can have it.
+ */
+export const NO_PACKAGE = 'default';
+
+/**
  * Resolves a user-supplied name the way OpenWhisk clients do: `/ns/pkg/a`, `/ns/a`, `ns/pkg/a` (three parts
  * may omit the slash), `pkg/a` and `a` are relative to `defaultNamespace`. Returns undefined when the shape is
  * impossible; segments are validated by the caller with checkName.

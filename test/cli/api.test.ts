@@ -79,6 +79,16 @@ describe('whirl api create', () => {
     expect(await res.text()).toBe('<p>ping</p>');
   });
 
+  it('publishes a --web-secure action: the route presents its secret, the web URL still needs it', async () => {
+    await ok('action', 'create', 'vault', file('vault.js', HTML), '--web', 'true', '--web-secure', 'true');
+    const out = await ok('api', 'create', '/vault', '/open', 'get', 'vault', '--response-type', 'http');
+    const res = await fetch(lastLine(out));
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('<p>ping</p>');
+    expect((await fetch(`${w.url}/api/v1/web/guest/default/vault.http`)).status).toBe(401);
+    await ok('api', 'delete', '/vault');
+  });
+
   it('refuses bad verbs and paths on the command line, and missing actions on the server', async () => {
     const verb = await run('api', 'create', '/x', '/y', 'fetch', 'getBook');
     expect(verb.code).toBe(2);

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { SYSTEM_KEY, startWhirl, type Whirl } from '../helpers/standalone.js';
-import { basic, putAction, rest } from './helpers.js';
+import { putAction, rest } from './helpers.js';
 
 let w: Whirl;
 const gw = (path: string) => `${w.url}/api/gw/guest${path}`;
@@ -164,11 +164,28 @@ describe('publishing and serving routes', () => {
     ).toBe(400);
   });
 
-  it('applies the target action’s web annotations (require-whisk-auth)', async () => {
+  it('serves the owner’s secured web actions with the key they had when the route was created', async () => {
+    // require-whisk-auth: true — the gateway presents the owner's credentials.
     await apis('POST', '', { basePath: '/me', path: '/', method: 'GET', action: 'secure' });
-    expect((await fetch(gw('/me'))).status).toBe(401);
-    const ok = await fetch(gw('/me/'), { headers: { authorization: basic(w.guestKey) } });
-    expect(await ok.json()).toEqual({ user: 'guest' });
+    const me = await fetch(gw('/me'));
+    expect(me.status).toBe(200);
+    expect(await me.json()).toEqual({ user: 'guest' });
+    const locked = (secret: string) =>
+      putAction(w.url, w.guestKey, 'locked', {
+        web: true,
+        annotations: { 'require-whisk-auth': secret },
+        code: 'function main() { return { in: true } }',
+      });
+    await locked('one');
+    await apis('POST', '', { basePath: '/locked', path: '/', method: 'GET', action: 'locked' });
+    expect(await (await fetch(gw('/locked'))).json()).toEqual({ in: true });
+    expect((await fetch(`${w.url}/api/v1/web/guest/default/locked.json`)).status).toBe(401);
+    // The route keeps the secret it was given (as OpenWhisk's gateway does) until it is created again.
+    await locked('two');
+    expect((await fetch(gw('/locked'))).status).toBe(401);
+    await apis('POST', '', { basePath: '/locked', path: '/', method: 'GET', action: 'locked' });
+    expect((await fetch(gw('/locked'))).status).toBe(200);
+    expect((await apis('DELETE', '/locked')).status).toBe(200);
   });
 });
 

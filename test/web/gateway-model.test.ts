@@ -236,6 +236,106 @@ paths:
     expect(exportOpenApi(doc2, 'http://w:1', 'http://w:1/api/gw/guest')).toEqual(out);
   });
 
+  // What the Serverless Framework's `http` events (and OpenWhisk's API management) send: the package
+  // `default` for "no package", and the secured action's secret in the gateway assembly.
+  const serverless = {
+    swagger: '2.0',
+    basePath: '/',
+    info: { title: 'svc', version: '1.0' },
+    paths: {
+      '/greet': {
+        get: {
+          operationId: 'get-/greet',
+          'x-openwhisk': {
+            action: 'svc-greet',
+            namespace: 'guest',
+            package: 'default',
+            url: 'https://h/x.json',
+          },
+        },
+      },
+      '/open': { post: { operationId: 'post-/open', 'x-openwhisk': { action: 'default/open' } } },
+    },
+    'x-ibm-configuration': {
+      cors: { enabled: true },
+      assembly: {
+        execute: [
+          {
+            'operation-switch': {
+              case: [
+                {
+                  operations: ['get-/greet'],
+                  execute: [
+                    {
+                      'set-variable': {
+                        actions: [{ set: 'message.headers.X-Require-Whisk-Auth', value: 's3cret' }],
+                      },
+                    },
+                    { invoke: { 'target-url': 'https://h/x.json', verb: 'keep' } },
+                  ],
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  };
+
+  it('takes the package `default` as no package', () => {
+    const imported = importOpenApi(serverless, 'guest');
+    expect(imported.routes.map((r) => r.action)).toEqual([
+      { namespace: 'guest', name: 'svc-greet' },
+      { namespace: 'guest', name: 'open' },
+    ]);
+  });
+
+  it('reads the X-Require-Whisk-Auth secret each operation sends, and exports it again', () => {
+    const imported = importOpenApi(serverless, 'guest');
+    expect(imported.routes.map((r) => r.secureKey)).toEqual(['s3cret', undefined]);
+    // The assembly is rebuilt from the routes; the rest of the gateway configuration is kept.
+    expect(imported.spec).toEqual({
+      info: serverless.info,
+      'x-ibm-configuration': { cors: { enabled: true } },
+    });
+    const doc: ApiDoc = { ...api(imported.routes), basePath: '/', name: 'svc', spec: imported.spec };
+    const out = exportOpenApi(doc, 'http://w:1', 'http://w:1/api/gw/guest');
+    expect(out['x-ibm-configuration']).toEqual({
+      cors: { enabled: true },
+      assembly: {
+        execute: [
+          {
+            'operation-switch': {
+              case: [
+                {
+                  operations: ['get-/greet'],
+                  execute: [
+                    {
+                      'set-variable': {
+                        actions: [{ set: 'message.headers.X-Require-Whisk-Auth', value: 's3cret' }],
+                      },
+                    },
+                    {
+                      invoke: {
+                        'target-url': 'http://w:1/api/v1/web/guest/default/svc-greet.json',
+                        verb: 'keep',
+                      },
+                    },
+                  ],
+                },
+              ],
+            },
+          },
+        ],
+      },
+    });
+    const essentials = (rs: ApiRoute[]) => rs.map(({ operation: _o, ...r }) => r);
+    expect(essentials(importOpenApi(out, 'guest').routes)).toEqual(essentials(imported.routes));
+    expect(
+      rejects(() => importOpenApi({ ...serverless, 'x-ibm-configuration': badKey({ no: 1 }) }, 'g')),
+    ).toBe(true);
+  });
+
   it('exports OpenAPI 3 imports as OpenAPI 3, with the gateway URL as server', () => {
     const imported = importOpenApi(
       {
@@ -251,3 +351,10 @@ paths:
     expect(parseYaml(toYaml(out))).toEqual(out);
   });
 });
+
+/** A gateway configuration whose one secret is `value`. */
+function badKey(value: unknown) {
+  const set = { set: 'message.headers.x-require-whisk-auth', value };
+  const step = { operations: ['get-/greet'], execute: [{ 'set-variable': { actions: [set] } }] };
+  return { assembly: { execute: [{ 'operation-switch': { case: [step] } }] } };
+}

@@ -2,8 +2,8 @@
 // the whisk.system/apimgmt web actions (createApi, getApi, deleteApi), which Whirl serves built in.
 import openwhisk from 'openwhisk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWhirl, type Whirl } from '../helpers/standalone.js';
-import { putAction } from './helpers.js';
+import { SYSTEM_KEY, startWhirl, type Whirl } from '../helpers/standalone.js';
+import { putAction, rest } from './helpers.js';
 
 interface CliApi {
   id: string;
@@ -27,6 +27,18 @@ beforeAll(async () => {
   await putAction(w.url, w.guestKey, 'bye', {
     web: true,
     code: 'function main() { return { body: "bye" } }',
+  });
+  // Secured web actions: guest's own, and one in another namespace's published package.
+  await putAction(w.url, w.guestKey, 'vault', {
+    web: true,
+    annotations: { 'require-whisk-auth': 'guest-secret' },
+    code: 'function main(p) { return { opened: true, user: p.__ow_user } }',
+  });
+  await rest(w.url, SYSTEM_KEY, 'PUT', '/namespaces/_/packages/shared?overwrite=true', { publish: true });
+  await putAction(w.url, SYSTEM_KEY, 'shared/safe', {
+    web: true,
+    annotations: { 'require-whisk-auth': 4242 },
+    code: 'function main() { return { safe: "open" } }',
   });
 });
 afterAll(async () => w?.cleanup());
@@ -102,6 +114,81 @@ describe('ow.routes against Whirl', () => {
     });
     const named = (await routesGet({ name: 'Greeter' })) as { apis: CliApi[] };
     expect(named.apis[0]!.value.apidoc.basePath).toBe('/greeter');
+  });
+
+  it('lists with options given as undefined (sent as the string "undefined")', async () => {
+    const all = (await ow.routes.list({ relpath: undefined, operation: undefined })) as unknown as {
+      apis: CliApi[];
+    };
+    expect(all.apis.map((a) => a.value.apidoc.basePath).sort()).toEqual(['/demo', '/greeter']);
+  });
+
+  it('routes to a secured web action with the secure key it is given (as wsk api create sends it)', async () => {
+    const route = {
+      basepath: '/safe',
+      relpath: '/open',
+      operation: 'GET',
+      action: '/whisk.system/shared/safe',
+    };
+    // Another namespace's secret is never filled in: without it, the route is refused like the action.
+    await ow.routes.create(route);
+    expect((await fetch(`${w.url}/api/gw/guest/safe/open`)).status).toBe(401);
+    await ow.routes.create({ ...route, secure_key: 4242 } as never);
+    const r = await fetch(`${w.url}/api/gw/guest/safe/open`);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual({ safe: 'open' });
+  });
+
+  it('routes to a secured web action with the secret in a Serverless Framework swagger', async () => {
+    // The document serverless-openwhisk sends for `http: GET /vault`: package `default`, and the secret
+    // in the gateway assembly as the X-Require-Whisk-Auth header of the backend call.
+    const url = 'https://h/api/v1/web/guest/default/vault.json';
+    const swagger = {
+      swagger: '2.0',
+      basePath: '/',
+      info: { title: 'svc', version: '1.0' },
+      paths: {
+        '/vault': {
+          get: {
+            operationId: 'get-/vault',
+            responses: { 200: { description: 'A successful invocation response' } },
+            'x-openwhisk': { action: 'vault', namespace: 'guest', package: 'default', url },
+          },
+        },
+      },
+      'x-ibm-configuration': {
+        cors: { enabled: true },
+        assembly: {
+          execute: [
+            {
+              'operation-switch': {
+                case: [
+                  {
+                    operations: ['get-/vault'],
+                    execute: [
+                      {
+                        'set-variable': {
+                          actions: [{ set: 'message.headers.X-Require-Whisk-Auth', value: 'guest-secret' }],
+                        },
+                      },
+                      { invoke: { 'target-url': url, verb: 'keep' } },
+                    ],
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      },
+    };
+    await ow.routes.create({ swagger } as never);
+    // The gateway's secret replaces whatever the request sends, as OpenWhisk's gateway does.
+    const r = await fetch(`${w.url}/api/gw/guest/vault`, { headers: { 'x-require-whisk-auth': 'wrong' } });
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual({ opened: true });
+    expect((await fetch(`${w.url}/api/v1/web/guest/default/vault.json`)).status).toBe(401);
+    await ow.routes.delete({ basepath: '/' });
+    await ow.routes.delete({ basepath: '/safe' });
   });
 
   it('deletes an operation and then a whole API', async () => {

@@ -5,7 +5,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { getAnnotation, isTruthy } from '../../core/entities.js';
+import { getAnnotation, isTruthy, type ApiSecureKey } from '../../core/entities.js';
 import { Messages, WhirlError, notFound } from '../../core/errors.js';
 import type { EntityRef } from '../../core/names.js';
 import type { ControllerDeps } from '../http.js';
@@ -26,6 +26,11 @@ export interface WebTarget {
   path: string;
   /** Values of an API route's `{placeholders}`. */
   pathParams?: Record<string, string>;
+  /**
+   * What an API route presents to `require-whisk-auth` in place of the request's own: a secret (as the
+   * `X-Require-Whisk-Auth` header) or `true`, the owner's credentials — as OpenWhisk's gateway does.
+   */
+  secureKey?: ApiSecureKey;
 }
 
 const REQUIRE_AUTH_HEADER = 'x-require-whisk-auth';
@@ -97,11 +102,14 @@ export async function runWebAction(
     return reply.code(200).send();
   }
 
-  const caller = await optionalCaller(deps, req);
+  const key = target.secureKey;
+  const caller = key === true ? owner : await optionalCaller(deps, req);
+  const presented =
+    key === undefined || key === true ? req.headers : { ...req.headers, [REQUIRE_AUTH_HEADER]: String(key) };
   // A custom OPTIONS handler answers preflights, which never carry credentials.
   if (
     req.method !== 'OPTIONS' &&
-    !authorized(getAnnotation(annotations, 'require-whisk-auth'), req.headers, caller)
+    !authorized(getAnnotation(annotations, 'require-whisk-auth'), presented, caller)
   ) {
     throw new WhirlError(401, Messages.unauthenticated);
   }

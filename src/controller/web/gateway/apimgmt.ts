@@ -15,7 +15,7 @@ import { isObject } from '../../validate.js';
 import { corsHeaders } from '../cors.js';
 import { optionalCaller } from '../invoke.js';
 import type { BuiltinWebHandler } from '../web-actions.js';
-import { checkBasePath, checkMethod, checkResponseType, checkRoutePath } from './model.js';
+import { checkBasePath, checkMethod, checkResponseType, checkRoutePath, checkSecureKey } from './model.js';
 import { exportOpenApi, importOpenApi } from './openapi.js';
 import { routeAction, originOf } from './rest.js';
 import { gatewayUrl } from './serve.js';
@@ -88,6 +88,9 @@ async function createApi(deps: ControllerDeps, req: FastifyRequest, reply: Fasti
     ),
     responseType: checkResponseType(stringParam(req.query as Query, 'responsetype')),
   };
+  // `wsk api create` and `ow.routes.create({secure_key})` send the action's require-whisk-auth value.
+  const secureKey = checkSecureKey(action.secureKey);
+  if (secureKey !== undefined) route.secureKey = secureKey;
   const written = await addRoute(deps, caller, {
     basePath: checkBasePath(apidoc.gatewayBasePath ?? '/'),
     route,
@@ -105,14 +108,23 @@ function filtered(api: ApiDoc, relpath?: string, operation?: string): ApiDoc | u
   return routes.length === 0 ? undefined : { ...api, routes };
 }
 
+/**
+ * A listing filter; empty and the literal `undefined` (what the `openwhisk` client sends for an option given
+ * as undefined) are absent, as they are to OpenWhisk's getApi, which does not filter by them at all.
+ */
+function filterParam(q: Query, name: string): string | undefined {
+  const v = stringParam(q, name);
+  return v === undefined || v === '' || v === 'undefined' ? undefined : v;
+}
+
 async function getApis(deps: ControllerDeps, req: FastifyRequest, reply: FastifyReply) {
   const caller = await requireCaller(deps, req);
   const q = req.query as Query;
   const basepath = stringParam(q, 'basepath');
-  const relpath = stringParam(q, 'relpath');
-  const operation = stringParam(q, 'operation');
-  const rel = relpath === undefined || relpath === '' ? undefined : checkRoutePath(relpath);
-  const op = operation === undefined || operation === '' ? undefined : checkMethod(operation);
+  const relpath = filterParam(q, 'relpath');
+  const operation = filterParam(q, 'operation');
+  const rel = relpath === undefined ? undefined : checkRoutePath(relpath);
+  const op = operation === undefined ? undefined : checkMethod(operation);
   let apis: ApiDoc[];
   if (basepath === undefined || basepath === '') {
     const { limit, skip } = listParams(q, 'apis');

@@ -3,7 +3,7 @@
  * matching — path templates with `{placeholders}`, literal segments winning over placeholders, and the
  * difference between an unknown path (404) and a known path asked with another method (405). No I/O.
  */
-import type { ApiDoc, ApiResponseType, ApiRoute } from '../../../core/entities.js';
+import type { ApiDoc, ApiResponseType, ApiRoute, ApiSecureKey } from '../../../core/entities.js';
 import { badRequest } from '../../../core/errors.js';
 
 export const API_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'] as const;
@@ -80,6 +80,22 @@ export function checkResponseType(input: unknown): ApiResponseType {
     );
   }
   return t as ApiResponseType;
+}
+
+/** Longer secrets are refused: the key travels in a header on every request. */
+const MAX_SECURE_KEY_LENGTH = 1024;
+
+/**
+ * A route's `require-whisk-auth` key: a secret (string or number) or `true`; absent for nothing, `false`
+ * or an empty string (what "not secured" looks like in the documents tools send).
+ */
+export function checkSecureKey(input: unknown): ApiSecureKey | undefined {
+  if (input === undefined || input === null || input === false || input === '') return undefined;
+  if (input === true || (typeof input === 'number' && Number.isFinite(input))) return input;
+  if (typeof input === 'string' && input.length <= MAX_SECURE_KEY_LENGTH) return input;
+  throw badRequest(
+    `The secure key '${show(input).slice(0, 64)}' is not valid: use a string or number secret of up to ${MAX_SECURE_KEY_LENGTH} characters, or true.`,
+  );
 }
 
 /** The names of a route path's placeholders, in order. */

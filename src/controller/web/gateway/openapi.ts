@@ -3,19 +3,21 @@
  * OpenAPI 3.x, as JSON or YAML; each operation names its action in an `x-openwhisk` extension
  * (`{namespace, package, action, url}`; the web action URL's extension is the response type). Export
  * writes the same flavour that was imported (Swagger 2.0 for APIs built route by route), keeping the
- * fields Whirl does not interpret (descriptions, schemas, ...).
+ * fields Whirl does not interpret (descriptions, schemas, ...). Secured actions' secrets travel in
+ * OpenWhisk's gateway extension (`x-ibm-configuration`), read on import and written on export.
  */
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import type { ApiDoc, ApiResponseType, ApiRoute } from '../../../core/entities.js';
+import type { ApiDoc, ApiResponseType, ApiRoute, ApiSecureKey } from '../../../core/entities.js';
 import { badRequest, Messages } from '../../../core/errors.js';
 import { MAX_JSON_DEPTH, withinDepth } from '../../../core/json.js';
-import { checkName, parseQualifiedName, DEFAULT_NAMESPACE } from '../../../core/names.js';
+import { checkName, parseQualifiedName, DEFAULT_NAMESPACE, NO_PACKAGE } from '../../../core/names.js';
 import {
   API_METHODS,
   checkBasePath,
   checkMethod,
   checkResponseType,
   checkRoutePath,
+  checkSecureKey,
   DEFAULT_RESPONSE_TYPE,
   placeholders,
 } from './model.js';
@@ -58,7 +60,11 @@ function actionOf(ext: unknown, where: string, namespace: string): ApiRoute['act
     throw badRequest(`${where} needs an 'x-openwhisk' extension naming its action.`);
   }
   const ns = typeof ext.namespace === 'string' && ext.namespace !== '' ? ext.namespace : DEFAULT_NAMESPACE;
-  const pkg = typeof ext.package === 'string' && ext.package !== '' ? ext.package : undefined;
+  // `default` is how OpenWhisk's documents (and the Serverless Framework's) say "no package".
+  const pkg =
+    typeof ext.package === 'string' && ext.package !== '' && ext.package !== NO_PACKAGE
+      ? ext.package
+      : undefined;
   const ref = parseQualifiedName(
     ext.action.includes('/') || pkg === undefined ? ext.action : `${pkg}/${ext.action}`,
     ns === DEFAULT_NAMESPACE ? namespace : ns,
@@ -68,7 +74,7 @@ function actionOf(ext: unknown, where: string, namespace: string): ApiRoute['act
   checkName(resolvedNs);
   checkName(ref.name);
   if (ref.pkg !== undefined) checkName(ref.pkg);
-  return ref.pkg === undefined
+  return ref.pkg === undefined || ref.pkg === NO_PACKAGE
     ? { namespace: resolvedNs, name: ref.name }
     : { namespace: resolvedNs, package: ref.pkg, name: ref.name };
 }
@@ -97,6 +103,39 @@ function oas3BasePath(servers: unknown): string {
   return path.replace(/^\/api\/gw\/[^/]+(?=\/|$)/, '') || '/';
 }
 
+/** OpenWhisk's API gateway configuration extension: how its gateway calls each operation's backend. */
+const GATEWAY_CONFIG = 'x-ibm-configuration';
+/** The `set-variable` target with which OpenWhisk's gateway sends a web action's `require-whisk-auth` secret. */
+const SECRET_HEADER_VARIABLE = 'message.headers.X-Require-Whisk-Auth';
+
+const arrayOf = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/**
+ * The secret each operation (by operationId) sends as `X-Require-Whisk-Auth`, from the gateway assembly that
+ * OpenWhisk's API management (and the Serverless Framework) write:
+ * `assembly.execute[].operation-switch.case[] = {operations: [id], execute: [{set-variable: {actions:
+ * [{set: 'message.headers.X-Require-Whisk-Auth', value}]}}, {invoke: ...}]}`.
+ */
+function gatewaySecrets(config: unknown): Map<string, unknown> {
+  const secrets = new Map<string, unknown>();
+  if (!isObject(config) || !isObject(config.assembly)) return secrets;
+  for (const step of arrayOf(config.assembly.execute)) {
+    const cases = isObject(step) && isObject(step['operation-switch']) ? step['operation-switch'].case : [];
+    for (const c of arrayOf(cases)) {
+      if (!isObject(c)) continue;
+      for (const exec of arrayOf(c.execute)) {
+        const setVariable = isObject(exec) ? exec['set-variable'] : undefined;
+        for (const action of arrayOf(isObject(setVariable) ? setVariable.actions : [])) {
+          if (!isObject(action) || typeof action.set !== 'string') continue;
+          if (action.set.toLowerCase() !== SECRET_HEADER_VARIABLE.toLowerCase()) continue;
+          for (const id of arrayOf(c.operations)) if (typeof id === 'string') secrets.set(id, action.value);
+        }
+      }
+    }
+  }
+  return secrets;
+}
+
 /** Reads an OpenAPI document into an API of `namespace` (whose name `_` in the document stands for). */
 export function importOpenApi(input: unknown, namespace: string): ImportedApi {
   if (!isObject(input)) throw badRequest(Messages.malformed('the OpenAPI document must be an object'));
@@ -108,6 +147,7 @@ export function importOpenApi(input: unknown, namespace: string): ImportedApi {
   }
   const basePath = checkBasePath(oas3 ? oas3BasePath(input.servers) : (input.basePath ?? '/'));
   if (!isObject(input.paths)) throw badRequest(Messages.malformed("the document has no 'paths'"));
+  const secrets = gatewaySecrets(input[GATEWAY_CONFIG]);
   const routes: ApiRoute[] = [];
   for (const [rawPath, item] of Object.entries(input.paths)) {
     const path = checkRoutePath(rawPath);
@@ -123,6 +163,10 @@ export function importOpenApi(input: unknown, namespace: string): ImportedApi {
         action: actionOf(ext, where, namespace),
         responseType: responseTypeOf(ext),
       };
+      const secureKey = checkSecureKey(
+        typeof op.operationId === 'string' ? secrets.get(op.operationId) : undefined,
+      );
+      if (secureKey !== undefined) route.secureKey = secureKey;
       if (Object.keys(rest).length > 0) route.operation = rest;
       if (routes.some((r) => r.path === path && r.method === method)) {
         throw badRequest(`${where} is defined twice.`);
@@ -132,6 +176,12 @@ export function importOpenApi(input: unknown, namespace: string): ImportedApi {
   }
   if (routes.length === 0) throw badRequest(Messages.malformed('the document defines no operations'));
   const { swagger: _s, paths: _p, basePath: _b, servers: _v, host: _h, schemes: _c, ...spec } = input;
+  // The gateway assembly is rebuilt from the routes on export (it would go stale as routes change).
+  if (isObject(spec[GATEWAY_CONFIG])) {
+    const { assembly: _a, ...config } = spec[GATEWAY_CONFIG];
+    if (Object.keys(config).length > 0) spec[GATEWAY_CONFIG] = config;
+    else delete spec[GATEWAY_CONFIG];
+  }
   const info = isObject(input.info) ? input.info : {};
   const name = typeof info.title === 'string' && info.title !== '' ? info.title : basePath;
   return { basePath, name, routes, spec };
@@ -149,6 +199,7 @@ export function exportOpenApi(api: ApiDoc, origin: string, gatewayUrl: string): 
   const spec = api.spec ?? {};
   const oas3 = typeof spec.openapi === 'string';
   const paths: Record<string, Json> = {};
+  const cases: Json[] = [];
   const sorted = [...api.routes].sort(
     (a, b) =>
       a.path.localeCompare(b.path) ||
@@ -182,15 +233,37 @@ export function exportOpenApi(api: ApiDoc, origin: string, gatewayUrl: string): 
       ];
     }
     (paths[route.path] ??= {})[route.method.toLowerCase()] = op;
+    if (route.secureKey !== undefined) cases.push(secretCase(String(op.operationId), route, origin));
   }
+  const config = gatewayConfig(spec[GATEWAY_CONFIG], cases);
   const info = { version: '1.0.0', ...(isObject(spec.info) ? spec.info : {}), title: api.name };
   if (oas3) {
     return {
       ...spec,
+      ...config,
       info,
       servers: [{ url: `${gatewayUrl}${api.basePath === '/' ? '' : api.basePath}` }],
       paths,
     };
   }
-  return { swagger: '2.0', ...spec, info, basePath: api.basePath, paths };
+  return { swagger: '2.0', ...spec, ...config, info, basePath: api.basePath, paths };
+}
+
+/** The gateway assembly step that sends a route's secret, as OpenWhisk's API management writes it. */
+function secretCase(operationId: string, route: ApiRoute, origin: string): Json {
+  const value: ApiSecureKey = route.secureKey!;
+  return {
+    operations: [operationId],
+    execute: [
+      { 'set-variable': { actions: [{ set: SECRET_HEADER_VARIABLE, value }] } },
+      { invoke: { 'target-url': webActionUrl(origin, route), verb: 'keep' } },
+    ],
+  };
+}
+
+/** The kept gateway configuration, with an assembly for the routes that send secrets (if any). */
+function gatewayConfig(kept: unknown, cases: Json[]): Json {
+  const config: Json = isObject(kept) ? { ...kept } : {};
+  if (cases.length > 0) config.assembly = { execute: [{ 'operation-switch': { case: cases } }] };
+  return Object.keys(config).length === 0 ? {} : { [GATEWAY_CONFIG]: config };
 }

@@ -10,7 +10,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiDoc, ApiRoute } from '../../../core/entities.js';
 import { forbidden } from '../../../core/errors.js';
-import { checkName, fullyQualified, parseQualifiedName } from '../../../core/names.js';
+import { checkName, fullyQualified, NO_PACKAGE, parseQualifiedName } from '../../../core/names.js';
 import { authenticate, type ControllerDeps } from '../../http.js';
 import { flag, listParams, stringParam, type Query } from '../../params.js';
 import { parseCollectionPath } from '../../paths.js';
@@ -60,7 +60,8 @@ export function routeAction(input: unknown, namespace: string): ApiRoute['action
   checkName(ref.namespace);
   checkName(ref.name);
   if (ref.pkg !== undefined) checkName(ref.pkg);
-  return ref.pkg === undefined
+  // `default/a` is how web action URLs (and OpenWhisk's tools) say "a, in no package".
+  return ref.pkg === undefined || ref.pkg === NO_PACKAGE
     ? { namespace: ref.namespace, name: ref.name }
     : { namespace: ref.namespace, package: ref.pkg, name: ref.name };
 }

@@ -71,6 +71,7 @@ export function gatewayHandler(deps: ControllerDeps) {
         ext: match.route.responseType,
         path: relPath,
         pathParams: match.params,
+        ...(match.route.secureKey === undefined ? {} : { secureKey: match.route.secureKey }),
       });
     }
     throw notFound();

@@ -4,7 +4,7 @@
  * Every route's action must exist and be readable by the API's owner; an action of the owner's that is not
  * yet a web action becomes one, and the caller is told which.
  */
-import type { ActionDoc, ApiDoc, ApiRoute } from '../../../core/entities.js';
+import type { ActionDoc, ApiDoc, ApiRoute, ApiSecureKey } from '../../../core/entities.js';
 import { bumpVersion, getAnnotation, setAnnotation } from '../../../core/entities.js';
 import { Messages, WhirlError, badRequest, notFound } from '../../../core/errors.js';
 import { entityPath, fullyQualified, type EntityRef } from '../../../core/names.js';
@@ -74,12 +74,27 @@ export async function findApi(
   throw new WhirlError(404, `API '${basePathOrName}' does not exist.`);
 }
 
+interface CheckedRoutes {
+  /** The routes, with secure keys filled in from the owner's own actions. */
+  routes: ApiRoute[];
+  /** Actions (fully qualified) made web actions. */
+  exported: string[];
+}
+
 /**
  * Checks that each route's action exists for the owner, and makes the owner's own actions web actions
- * (`web-export: true`, plus `final: true` unless set — what `action update --web true` does).
+ * (`web-export: true`, plus `final: true` unless set — what `action update --web true` does). A route to an
+ * action of the owner's secured with `require-whisk-auth` that names no key gets the action's: publishing
+ * the route is the owner's decision to serve it (OpenWhisk's `wsk api create` sends the key the same way).
  */
-async function ensureWebActions(deps: ControllerDeps, owner: Caller, routes: readonly ApiRoute[]) {
+async function ensureWebActions(
+  deps: ControllerDeps,
+  owner: Caller,
+  routes: readonly ApiRoute[],
+): Promise<CheckedRoutes> {
   const exported: string[] = [];
+  /** The require-whisk-auth key of each of the owner's own actions, by fully qualified name. */
+  const keys = new Map<string, ApiSecureKey | undefined>();
   const seen = new Set<string>();
   for (const route of routes) {
     const ref = refOf(route.action);
@@ -95,9 +110,12 @@ async function ensureWebActions(deps: ControllerDeps, owner: Caller, routes: rea
           throw badRequest(`action ${name} does not exist`);
         throw err;
       }
-      if (getAnnotation(resolved.doc.annotations, 'web-export') === true) break;
       // Where the action really lives (through a binding, that is the bound package).
       const [home = '', pkg] = resolved.path.split('/');
+      if (home === owner.namespace) {
+        keys.set(name, secureKeyOf(getAnnotation(resolved.doc.annotations, 'require-whisk-auth')));
+      }
+      if (getAnnotation(resolved.doc.annotations, 'web-export') === true) break;
       const real = { namespace: home, ...(pkg === undefined ? {} : { pkg }), name: resolved.doc.name };
       if (home !== owner.namespace) {
         throw badRequest(
@@ -122,7 +140,17 @@ async function ensureWebActions(deps: ControllerDeps, owner: Caller, routes: rea
       }
     }
   }
-  return exported;
+  const keyed = routes.map((route) => {
+    const key = route.secureKey ?? keys.get(fullyQualified(refOf(route.action)));
+    return key === undefined ? route : { ...route, secureKey: key };
+  });
+  return { routes: keyed, exported };
+}
+
+/** The `require-whisk-auth` values a route can present: secrets and `true` (`false` or none is open). */
+function secureKeyOf(annotation: unknown): ApiSecureKey | undefined {
+  if (annotation === true || typeof annotation === 'string') return annotation;
+  return typeof annotation === 'number' ? annotation : undefined;
 }
 
 function conflictOr(err: unknown): unknown {
@@ -183,15 +211,14 @@ function newApiDoc(
 
 /** Adds one route (replacing the same method on the same path), creating the API if needed. */
 export async function addRoute(deps: ControllerDeps, owner: Caller, input: NewRoute): Promise<ApiWrite> {
-  const webExported = await ensureWebActions(deps, owner, [input.route]);
+  const checked = await ensureWebActions(deps, owner, [input.route]);
+  const route = checked.routes[0]!;
   const api = await updateApi(deps, owner.namespace, input.basePath, (prev) => {
-    const others = (prev?.routes ?? []).filter(
-      (r) => !(r.path === input.route.path && r.method === input.route.method),
-    );
+    const others = (prev?.routes ?? []).filter((r) => !(r.path === route.path && r.method === route.method));
     const name = input.name ?? prev?.name ?? input.basePath;
-    return newApiDoc(owner.namespace, input.basePath, name, [...others, input.route], prev);
+    return newApiDoc(owner.namespace, input.basePath, name, [...others, route], prev);
   });
-  return { api: api!, webExported };
+  return { api: api!, webExported: checked.exported };
 }
 
 /** Creates an API from an imported document; an existing one at the base path is replaced only with `overwrite`. */
@@ -203,13 +230,13 @@ export async function putApi(
 ): Promise<ApiWrite> {
   const existing = await getApi(deps, owner.namespace, imported.basePath);
   if (existing !== undefined && !overwrite) throw new WhirlError(409, Messages.alreadyExists);
-  const webExported = await ensureWebActions(deps, owner, imported.routes);
+  const checked = await ensureWebActions(deps, owner, imported.routes);
   const api = await updateApi(deps, owner.namespace, imported.basePath, (prev) => {
     if (prev !== undefined && !overwrite) throw new WhirlError(409, Messages.alreadyExists);
-    const doc = newApiDoc(owner.namespace, imported.basePath, imported.name, imported.routes, prev);
+    const doc = newApiDoc(owner.namespace, imported.basePath, imported.name, checked.routes, prev);
     return { ...doc, spec: imported.spec };
   });
-  return { api: api!, webExported };
+  return { api: api!, webExported: checked.exported };
 }
 
 /**
