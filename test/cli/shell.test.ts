@@ -58,6 +58,27 @@ describe('usage mistakes', () => {
   });
 });
 
+describe('property get -o raw (for scripts)', () => {
+  it('prints only the values, in the order of the properties', async () => {
+    const one = await cli(env, ['property', 'get', '--apihost', '-o', 'raw']);
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stdout).toBe('http://127.0.0.1:1\n');
+    const two = await cli(env, ['property', 'get', '--auth', '--apihost', '--output', 'raw']);
+    expect(two.stdout).toBe('a:b\nhttp://127.0.0.1:1\n');
+    const std = await cli(env, ['property', 'get', '--apihost', '-o', 'std']);
+    expect(std.stdout).toBe('whisk API host\t\thttp://127.0.0.1:1\n');
+  });
+
+  it('refuses raw for everything at once, and unknown formats (exit 2)', async () => {
+    const all = await cli(env, ['property', 'get', '-o', 'raw']);
+    expect(all.code).toBe(2);
+    expect(all.stderr).toContain('name the properties');
+    const bad = await cli(env, ['property', 'get', '--auth', '-o', 'json']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--output is std or raw, not 'json'");
+  });
+});
+
 describe('a pipe reader that stops early', () => {
   it.each([[['--help']], [['completion', 'bash']], [['action', 'create', '--help']]])(
     'whirl %s ends quietly (exit 0, no EPIPE trace)',
