@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GLOBAL_FLAGS, firstPositional } from './command.js';
-import { jsonOrString, parseArgs, UsageError, type FlagDef } from './args.js';
+import { closest, didYouMean, jsonOrString, parseArgs, UsageError, type FlagDef } from './args.js';
 
 const DEFS: FlagDef[] = [
   { long: 'param', short: 'p', kind: 'pair', help: '' },
@@ -87,5 +87,16 @@ describe('firstPositional', () => {
     expect(firstPositional(['-u', 'k:v', '--apihost', 'h', '-v', 'action', 'list'])).toBe(4 + 1);
     expect(firstPositional(['--apihost=h', 'list'])).toBe(1);
     expect(firstPositional(['-v'])).toBe(-1);
+  });
+});
+
+describe('did you mean', () => {
+  it('suggests the closest name when it is close enough', () => {
+    const verbs = ['create', 'update', 'invoke', 'get', 'delete', 'list'];
+    expect(closest('crate', verbs)).toBe('create');
+    expect(closest('lst', verbs)).toBe('list');
+    expect(closest('xyz', verbs)).toBeUndefined();
+    expect(didYouMean('acton', ['action', 'activation', 'api'])).toBe(" (did you mean 'action'?)");
+    expect(didYouMean('zzzzzz', ['action'])).toBe('');
   });
 });

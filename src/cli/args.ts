@@ -76,7 +76,7 @@ function display(def: FlagDef): string {
 }
 
 /** Edit distance, for "did you mean" suggestions. */
-function distance(a: string, b: string): number {
+export function distance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     let prev = row[0]!;
@@ -90,13 +90,30 @@ function distance(a: string, b: string): number {
   return row[b.length]!;
 }
 
+/**
+ * The candidate closest to `typed`, if it is close enough to be what was meant (a third of the letters
+ * wrong, at least two): `crate` finds `create`, `xyz` finds nothing.
+ */
+export function closest(typed: string, candidates: readonly string[]): string | undefined {
+  return candidates
+    .map((c) => ({ c, n: distance(typed, c) }))
+    .filter((x) => x.n <= Math.max(2, Math.floor(typed.length / 3)))
+    .sort((x, y) => x.n - y.n)[0]?.c;
+}
+
+/** ` (did you mean 'create'?)`, or nothing when no candidate is close. */
+export function didYouMean(typed: string, candidates: readonly string[]): string {
+  const best = closest(typed, candidates);
+  return best === undefined ? '' : ` (did you mean '${best}'?)`;
+}
+
 function unknownFlag(flag: string, defs: readonly FlagDef[]): UsageError {
   const name = flag.replace(/^-+/, '');
-  const best = defs
-    .map((d) => ({ d, n: distance(name, d.long) }))
-    .filter((x) => x.n <= Math.max(2, Math.floor(name.length / 3)))
-    .sort((x, y) => x.n - y.n)[0];
-  const hint = best === undefined ? '' : ` (did you mean --${best.d.long}?)`;
+  const best = closest(
+    name,
+    defs.map((d) => d.long),
+  );
+  const hint = best === undefined ? '' : ` (did you mean --${best}?)`;
   return new UsageError(`unknown flag ${flag}${hint}`);
 }
 

@@ -3,7 +3,7 @@
  * context per run (settings, a lazily built client, printing helpers), and one place that turns
  * failures into messages and exit codes.
  */
-import { flagHelp, parseArgs, UsageError, type FlagDef, type ParsedArgs } from './args.js';
+import { didYouMean, flagHelp, parseArgs, UsageError, type FlagDef, type ParsedArgs } from './args.js';
 import { WhirlApiError, WhirlClient, WhirlConnectionError } from './client.js';
 import { AttemptError, ConfigError, describeFailure } from './errors.js';
 import { ExitCode } from './exit-codes.js';
@@ -313,8 +313,11 @@ export async function runNoun(
   const name = argv[at]!;
   const verb = noun.verbs.find((v) => verbNames(v).includes(name));
   if (verb === undefined) {
-    const names = noun.verbs.map((v) => v.name).join(', ');
-    io.err(`error: unknown command '${name}' for 'whirl ${noun.name}' (commands: ${names})\n`);
+    const names = noun.verbs.map((v) => v.name);
+    const hint = didYouMean(name, noun.verbs.flatMap(verbNames));
+    io.err(
+      `error: unknown command '${name}' for 'whirl ${noun.name}'${hint} (commands: ${names.join(', ')})\n`,
+    );
     io.err(`Run 'whirl ${noun.name} --help' for usage.\n`);
     await flush(io);
     return ExitCode.Usage;

@@ -3,6 +3,8 @@
  * controller, invoker) and admin commands live with the server code; everything else talks to the REST API.
  */
 import { UsageError } from '../core/errors.js';
+import { didYouMean } from './args.js';
+import { endQuietlyOnClosedPipes } from './pipes.js';
 
 type Command = (argv: string[]) => Promise<number | void>;
 
@@ -22,6 +24,7 @@ const commands: Record<string, () => Promise<Command>> = {
   namespace: async () => (await import('./commands/namespace.js')).namespaceCommand,
   list: async () => (await import('./commands/list.js')).listCommand,
   property: async () => (await import('./commands/property.js')).propertyCommand,
+  completion: async () => (await import('./commands/completion.js')).completionCommand,
   help: async () => (await import('./commands/help.js')).helpCommand,
   '--help': async () => (await import('./commands/help.js')).helpCommand,
   '-h': async () => (await import('./commands/help.js')).helpCommand,
@@ -37,10 +40,17 @@ async function main(argv: string[]): Promise<number> {
     load = async () => (await import('./commands/help.js')).leadingFlag(name);
   if (load === undefined) {
     const names = Object.keys(commands).filter((c) => !c.startsWith('-'));
+    if (name === undefined) {
+      process.stderr.write(
+        `Usage: whirl <command> ...\nCommands: ${names.join(', ')}\nRun 'whirl --help' for more.\n`,
+      );
+      return 0;
+    }
     process.stderr.write(
-      `Usage: whirl <command> ...\nCommands: ${names.join(', ')}\nRun 'whirl --help' for more.\n`,
+      `error: unknown command '${name}'${didYouMean(name, names)}\n` +
+        `Commands: ${names.join(', ')}\nRun 'whirl --help' for more.\n`,
     );
-    return name === undefined ? 0 : 2;
+    return 2;
   }
   try {
     const code = await (await load())(rest);
@@ -55,6 +65,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+endQuietlyOnClosedPipes();
 main(process.argv.slice(2)).then(
   (code) => {
     // Long-running commands (servers) keep the event loop alive; short ones exit with their status.

@@ -131,7 +131,7 @@ describe('whirl action create', () => {
 });
 
 describe('whirl action update', () => {
-  it('changes only what is given; parameters given replace the old set', async () => {
+  it('changes only what is given; parameters and annotations given replace the old sets (as wsk)', async () => {
     const js = file('upd.js', 'function main() { return { v: 1 }; }\n');
     const created = await run(
       'action',
@@ -160,22 +160,29 @@ describe('whirl action update', () => {
     expect(a.exec.code).toContain('v: 1');
 
     const pfile = file('p.json', JSON.stringify({ c: { deep: true } }));
-    expect((await run('action', 'update', 'upd', '-P', pfile, '-a', 'extra', '5')).code).toBe(0);
+    // `wsk action update -a` sends only the given annotations and OpenWhisk replaces the set: `note` goes.
+    // The server keeps `exec` and `provide-api-key`, which it maintains itself.
+    expect(
+      (await run('action', 'update', 'upd', '-P', pfile, '-a', 'extra', '5', '-a', 'note2', 'n')).code,
+    ).toBe(0);
     a = await getAction('upd');
     expect(params(a)).toEqual({ c: { deep: true } });
-    expect(annotations(a)).toMatchObject({ note: 'keep', extra: 5 });
+    expect(annotations(a)).toEqual({ extra: 5, note2: 'n', exec: 'nodejs:20', 'provide-api-key': false });
 
     const js2 = file('upd2.js', 'function main() { return { v: 2 }; }\n');
-    expect((await run('action', 'update', 'upd', js2, '--del-annotation', 'note')).code).toBe(0);
+    expect((await run('action', 'update', 'upd', js2, '--del-annotation', 'note2')).code).toBe(0);
     a = await getAction('upd');
     expect(a.exec.code).toContain('v: 2');
     expect(params(a)).toEqual({ c: { deep: true } });
-    expect(annotations(a).note).toBeUndefined();
+    expect(annotations(a)).toMatchObject({ extra: 5 });
+    expect(annotations(a).note2).toBeUndefined();
     expect(a.version).toBe('0.0.4');
   });
 
-  it('sets the web annotations', async () => {
+  it('sets the web annotations and keeps the others', async () => {
+    expect((await run('action', 'update', 'hello', '-a', 'description', 'says hello')).code).toBe(0);
     expect((await run('action', 'update', 'hello', '--web', 'true')).code).toBe(0);
+    expect(annotations(await getAction('hello')).description).toBe('says hello');
     expect(annotations(await getAction('hello'))).toMatchObject({
       'web-export': true,
       'raw-http': false,
@@ -187,8 +194,20 @@ describe('whirl action update', () => {
       'raw-http': true,
       'require-whisk-auth': 'shh',
     });
+    expect((await run('action', 'update', 'hello', '--web-secure', 'other')).code).toBe(0);
+    expect(annotations(await getAction('hello'))).toMatchObject({
+      description: 'says hello',
+      'raw-http': true,
+      'require-whisk-auth': 'other',
+    });
     expect((await run('action', 'update', 'hello', '--web', 'no')).code).toBe(0);
-    expect(annotations(await getAction('hello'))).toMatchObject({ 'web-export': false, final: false });
+    expect(annotations(await getAction('hello'))).toMatchObject({
+      'web-export': false,
+      final: false,
+      description: 'says hello',
+    });
+    const notWeb = await run('action', 'update', 'hello', '--web-secure', 'x');
+    expect(notWeb.code).toBe(2);
     const bad = await run('action', 'update', 'hello', '--web', 'maybe');
     expect(bad.code).toBe(2);
   });

@@ -117,6 +117,15 @@ describe('whirl action invoke', () => {
     const r = await run('action', 'invoke', 'fail', '-r');
     expect(r.code).toBe(4);
     expect(JSON.parse(r.stdout)).toEqual({ error: 'nope' });
+    expect(r.stderr).toMatch(
+      /^error: \/_\/fail failed \(application error\) in activation [0-9a-f]{32}: nope\n/,
+    );
+
+    // -r labels the failure with the record's own status: a throw is the developer's error, not the app's.
+    const crashResult = await run('action', 'invoke', 'crash', '-r');
+    expect(crashResult.code).toBe(4);
+    expect(JSON.parse(crashResult.stdout)).toHaveProperty('error');
+    expect(crashResult.stderr).toMatch(/^error: \/_\/crash failed \(action developer error\) in activation /);
 
     const crash = await run('action', 'invoke', 'crash', '-b');
     expect(crash.code).toBe(4);
@@ -183,6 +192,24 @@ describe('whirl activation', () => {
     expect(last.stdout.split('\n')[0]).toBe(`ok: got activation ${lastId}`);
     const lastName = await run('activation', 'get', '-l', 'response');
     expect(jsonAfterOk<{ result: { name: string } }>(lastName.stdout).result.name).toBe('Last');
+  });
+
+  it('get --summary prints the status line and the result; --logs only the logs', async () => {
+    const summary = await run('activation', 'get', blockingId, '--summary');
+    expect(summary.code, summary.stderr).toBe(0);
+    const [first, ...rest] = summary.stdout.split('\n');
+    expect(first).toMatch(
+      /^activation result for '\/guest\/echo' \(success at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d, \d+ms\)$/,
+    );
+    expect(JSON.parse(rest.join('\n'))).toMatchObject({ name: 'Ann', n: 5 });
+
+    const logs = await run('activation', 'get', blockingId, '--logs');
+    expect(logs.stdout).toBe('got Ann\n');
+    const lastLogs = await run('activation', 'get', '--last', '-g');
+    expect(lastLogs.code).toBe(0);
+    expect(lastLogs.stdout).toMatch(/^got \w+\n$/);
+    const both = await run('activation', 'get', blockingId, '--summary', 'response');
+    expect(both.code).toBe(2);
   });
 
   it('prints logs (optionally stripped) and results', async () => {

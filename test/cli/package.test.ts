@@ -95,6 +95,19 @@ describe('whirl package', () => {
       '/guest/mytools private binding:/guest/tools',
       '/guest/tools private',
     ]);
+    // Binding onto a taken name is refused, as with wsk (no overwrite): the binding stays as it was.
+    const again = await run('package', 'bind', '/whisk.system/samples', 'mytools');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(
+      /^error: Unable to create binding 'mytools': the name is taken by a binding of \/guest\/tools \(bind does not replace it\)\n/,
+    );
+    expect(again.stderr).toContain("'whirl package delete mytools'");
+    const onPackage = await run('package', 'bind', 'tools', 'tools');
+    expect(onPackage.stderr).toContain('the name is taken by a package');
+    expect(jsonAfterOk<Package>(await ok('package', 'get', 'mytools')).binding).toEqual({
+      namespace: 'guest',
+      name: 'tools',
+    });
     const missing = await run('package', 'bind', 'nosuch', 'b2');
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('Binding references a package that does not exist.');

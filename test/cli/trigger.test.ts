@@ -199,6 +199,37 @@ describe('feeds: the built-in alarms provider through the CLI', () => {
     expect((await run('trigger', 'get', 'every')).code).toBe(1);
   });
 
+  it('-T sets trigger parameters and -F feed parameters, on create and on update', async () => {
+    const feed = '/whisk.system/alarms/interval';
+    await ok('trigger', 'create', 'split', '--feed', feed, '-F', 'minutes', '1', '-T', 'region', 'eu');
+    let got = splitFeedGet(await ok('trigger', 'get', 'split'));
+    expect(kv(got.trigger.parameters)).toEqual({ region: 'eu' });
+    expect(got.read).toMatchObject({ config: { minutes: 1 } });
+    expect(got.read.config).not.toHaveProperty('region');
+
+    // -T alone changes only the trigger; -F alone only the feed (an UPDATE event).
+    expect(lines(await ok('trigger', 'update', 'split', '-T', 'region', 'us'))).toEqual([
+      'ok: updated trigger split',
+    ]);
+    const updated = lines(await ok('trigger', 'update', 'split', '--feed-param', 'minutes', '3'));
+    expect(updated[0]).toMatch(/\(UPDATE\) with id /);
+    got = splitFeedGet(await ok('trigger', 'get', 'split'));
+    expect(kv(got.trigger.parameters)).toEqual({ region: 'us' });
+    expect(got.read).toMatchObject({ config: { minutes: 3 } });
+
+    const mixed = await run('trigger', 'update', 'split', '-p', 'minutes', '2', '-T', 'region', 'eu');
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toContain('either with -p/-P or with -T/-F');
+    await ok('trigger', 'delete', 'split');
+
+    const plain = await run('trigger', 'create', 'nofeed', '-F', 'minutes', '1');
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toContain('this trigger has none');
+    await ok('trigger', 'create', 'nofeed', '-T', 'k', 'v');
+    expect(kv(jsonAfterOk<Trigger>(await ok('trigger', 'get', 'nofeed')).parameters)).toEqual({ k: 'v' });
+    await ok('trigger', 'delete', 'nofeed');
+  });
+
   it('a 6-field cron alarm fires trigger → rule → action within seconds, and stops with the trigger', async () => {
     await ok(
       'trigger',

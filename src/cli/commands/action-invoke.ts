@@ -26,9 +26,24 @@ export const INVOKE_FLAGS: FlagDef[] = [
 ];
 
 function statusOf(httpStatus: number, body: unknown): string | number {
-  const text = (body as Activation | undefined)?.response?.status;
-  if (typeof text === 'string') return text;
+  const response = (body as Activation | undefined)?.response;
+  if (typeof response?.status === 'string') return response.status;
+  if (typeof response?.statusCode === 'number') return response.statusCode;
   return httpStatus === 200 ? 0 : httpStatus === 502 ? 1 : 3;
+}
+
+/** The activation's status in words, as the record has it ('action developer error', ...). */
+export function statusLabel(status: string | number): string {
+  if (typeof status === 'string') return status;
+  return (
+    ['success', 'application error', 'action developer error', 'whisk internal error'][status] ?? 'unknown'
+  );
+}
+
+/** The result inside a blocking answer (an array result comes back bare, without a record around it). */
+function resultOf(body: unknown): unknown {
+  const response = (body as Activation | undefined)?.response;
+  return response === undefined || Array.isArray(body) ? body : (response.result ?? {});
 }
 
 function errorText(value: unknown): string {
@@ -50,12 +65,10 @@ export async function invokeAction(ctx: Context): Promise<number> {
     collectKeyValues(ctx.args.pairs('param'), ctx.args.list('param-file'), '--param-file'),
   );
   const client = ctx.client();
+  // `-r` still asks for the whole activation (not `result=true`): the answer to `result=true` is the bare
+  // result with 502 for both application and developer errors, and only the record says which it was.
   const outcome = await ctx.attempt(`invoke action '${name}'`, () =>
-    client.actions.invoke(entity, payload, {
-      blocking,
-      result: resultOnly,
-      timeout: ctx.args.number('wait'),
-    }),
+    client.actions.invoke(entity, payload, { blocking, timeout: ctx.args.number('wait') }),
   );
   const id = outcome.activationId ?? '(unknown)';
   if (!blocking) {
@@ -72,21 +85,15 @@ export async function invokeAction(ctx: Context): Promise<number> {
   }
   const status = statusOf(outcome.status, outcome.body);
   const code = activationExitCode(status);
+  const result = resultOf(outcome.body);
   if (code === ExitCode.Ok) {
     if (!resultOnly) ctx.ok(`invoked ${display} with id ${id}`);
-    ctx.json(outcome.body);
+    ctx.json(resultOnly ? result : outcome.body);
     return code;
   }
-  ctx.json(outcome.body);
-  const result = resultOnly ? outcome.body : (outcome.body as Activation | undefined)?.response?.result;
-  const statusText =
-    typeof status === 'string'
-      ? status
-      : code === ExitCode.ActionFailed
-        ? 'application error'
-        : 'whisk internal error';
+  ctx.json(resultOnly ? result : outcome.body);
   ctx.io.err(
-    `error: ${display} failed (${statusText}) in activation ${id}: ${errorText(result)}\n` +
+    `error: ${display} failed (${statusLabel(status)}) in activation ${id}: ${errorText(result)}\n` +
       `Run 'whirl activation logs ${id}' to see its logs.\n`,
   );
   return code;

@@ -1,7 +1,9 @@
 /**
  * `whirl action create|update`: builds the PUT body from the artifact and flags. `update` sends only
- * what was given (`?overwrite=true`): the server keeps the rest (parameters given replace the old set,
- * annotations merge, limits merge field by field — spec §1.5, §1.6.1).
+ * what was given (`?overwrite=true`) and the server keeps the rest; what is given replaces the old value
+ * as a whole, as in OpenWhisk: `-p` replaces the parameters, `-a` the annotations, and limits merge field
+ * by field (spec §1.5, §1.6.1). `--web`/`--web-secure` without `-a` keep the other annotations, because
+ * the CLI sends the current ones with the web flags changed, as `wsk` does.
  */
 import type { FlagDef } from '../args.js';
 import { UsageError } from '../args.js';
@@ -15,7 +17,9 @@ import {
   webSecureAnnotation,
 } from '../keyvalues.js';
 import { parseEntityName, qualifyComponent } from '../names.js';
-import type { ActionLimits, ActionPut, KeyValue } from '../types.js';
+import { annotation, type ActionLimits, type ActionPut, type KeyValue } from '../types.js';
+import { WhirlApiError, WhirlConnectionError } from '../client.js';
+import { AttemptError } from '../errors.js';
 import { ANNOTATION_FLAGS, PARAM_FLAGS } from './common.js';
 
 export { PARAM_FLAGS };
@@ -98,25 +102,54 @@ function limitsFrom(ctx: Context): ActionLimits | undefined {
   return Object.keys(limits).length === 0 ? undefined : limits;
 }
 
-/** Annotations given by `-a`, `-A`, `--web`, `--web-secure`; undefined when none. */
-function annotationsFrom(ctx: Context, update: boolean): KeyValue[] | undefined {
-  const lists: KeyValue[][] = [];
-  if (ctx.args.has('annotation') || ctx.args.has('annotation-file')) {
-    lists.push(
-      collectKeyValues(ctx.args.pairs('annotation'), ctx.args.list('annotation-file'), '--annotation-file'),
-    );
-  }
-  const web = ctx.args.string('web');
-  if (web !== undefined) lists.push(webAnnotations(web));
-  const secure = ctx.args.string('web-secure');
-  if (secure !== undefined) {
-    const offWeb = web !== undefined && !webEnabled(web);
-    if (offWeb || (!update && web === undefined && secure.toLowerCase() !== 'false')) {
+/** `-a`/`-A` as key/values; undefined when neither was given. */
+function givenAnnotations(ctx: Context): KeyValue[] | undefined {
+  if (!ctx.args.has('annotation') && !ctx.args.has('annotation-file')) return undefined;
+  return collectKeyValues(
+    ctx.args.pairs('annotation'),
+    ctx.args.list('annotation-file'),
+    '--annotation-file',
+  );
+}
+
+/** The annotations that make an action a web action, and its secret. */
+const WEB_KEYS = ['web-export', 'raw-http', 'final', 'require-whisk-auth'];
+
+export interface AnnotationFlags {
+  /** `-a`/`-A`. */
+  given?: KeyValue[] | undefined;
+  web?: string | undefined;
+  secure?: string | undefined;
+  /** On update: the action's current annotations (undefined when it does not exist yet). */
+  existing?: KeyValue[] | undefined;
+}
+
+/**
+ * The annotations to send, `wsk`'s way. `-a`/`-A` alone: exactly those (an update replaces the old set).
+ * With `--web`/`--web-secure` on an update, the current annotations are the starting point when no `-a`
+ * is given, and the current web ones are kept under the given ones when it is; then the flags apply.
+ * Undefined: send no annotations (an update keeps the old ones).
+ */
+export function annotationsFor(f: AnnotationFlags, update: boolean): KeyValue[] | undefined {
+  if (f.web === undefined && f.secure === undefined) return f.given;
+  const existing = update ? (f.existing ?? []) : [];
+  let out =
+    f.given === undefined
+      ? existing
+      : mergeKeyValues(
+          existing.filter((a) => WEB_KEYS.includes(a.key)),
+          f.given,
+        );
+  if (f.web !== undefined) out = mergeKeyValues(out, webAnnotations(f.web));
+  if (f.secure !== undefined) {
+    const webOn =
+      f.web !== undefined ? webEnabled(f.web) : annotation({ annotations: out }, 'web-export') === true;
+    if (!webOn && !(f.web === undefined && f.secure.toLowerCase() === 'false')) {
       throw new UsageError('--web-secure applies to web actions: add --web true (or --web raw)');
     }
-    lists.push([webSecureAnnotation(secure)]);
+    out = mergeKeyValues(out, [webSecureAnnotation(f.secure)]);
   }
-  return lists.length === 0 ? undefined : mergeKeyValues(...lists);
+  return out;
 }
 
 function parametersFrom(ctx: Context): KeyValue[] | undefined {
@@ -124,7 +157,7 @@ function parametersFrom(ctx: Context): KeyValue[] | undefined {
   return collectKeyValues(ctx.args.pairs('param'), ctx.args.list('param-file'), '--param-file');
 }
 
-/** The PUT body for create/update (without the `--copy` source merged in). */
+/** The PUT body for create/update (without the `--copy` source merged in), annotations aside. */
 export function actionBody(ctx: Context, update: boolean): ActionPut {
   const [, artifactPath] = ctx.args.positionals;
   const body: ActionPut = {};
@@ -159,8 +192,6 @@ export function actionBody(ctx: Context, update: boolean): ActionPut {
   }
   const parameters = parametersFrom(ctx);
   if (parameters !== undefined) body.parameters = parameters;
-  const annotations = annotationsFrom(ctx, update);
-  if (annotations !== undefined) body.annotations = annotations;
   const limits = limitsFrom(ctx);
   if (limits !== undefined) body.limits = limits;
   const del = ctx.args.list('del-annotation');
@@ -195,6 +226,8 @@ export async function createAction(ctx: Context): Promise<void> {
     return;
   }
   const body = actionBody(ctx, false);
+  const annotations = annotationsFor(annotationFlags(ctx), false);
+  if (annotations !== undefined) body.annotations = annotations;
   await ctx.attempt(`create action '${name}'`, () => client.actions.put(name, body));
   ctx.ok(`created action ${name}`);
 }
@@ -204,11 +237,15 @@ function actionBodyWithoutArtifact(ctx: Context): ActionPut {
   const body: ActionPut = {};
   const parameters = parametersFrom(ctx);
   if (parameters !== undefined) body.parameters = parameters;
-  const annotations = annotationsFrom(ctx, false);
+  const annotations = annotationsFor(annotationFlags(ctx), false);
   if (annotations !== undefined) body.annotations = annotations;
   const limits = limitsFrom(ctx);
   if (limits !== undefined) body.limits = limits;
   return body;
+}
+
+function annotationFlags(ctx: Context): AnnotationFlags {
+  return { given: givenAnnotations(ctx), web: ctx.args.string('web'), secure: ctx.args.string('web-secure') };
 }
 
 export async function updateAction(ctx: Context): Promise<void> {
@@ -216,6 +253,26 @@ export async function updateAction(ctx: Context): Promise<void> {
   parseEntityName(name, ctx.namespace);
   const body = actionBody(ctx, true);
   const client = ctx.client();
+  const flags = annotationFlags(ctx);
+  if (flags.web !== undefined || flags.secure !== undefined) {
+    // The web flags change some annotations and keep the others, so the CLI needs the current ones.
+    flags.existing = await currentAnnotations(ctx, name);
+  }
+  const annotations = annotationsFor(flags, true);
+  if (annotations !== undefined) body.annotations = annotations;
   await ctx.attempt(`update action '${name}'`, () => client.actions.put(name, body, { overwrite: true }));
   ctx.ok(`updated action ${name}`);
+}
+
+/** The action's annotations; undefined when it does not exist (update then creates it). */
+async function currentAnnotations(ctx: Context, name: string): Promise<KeyValue[] | undefined> {
+  const client = ctx.client();
+  try {
+    return (await client.actions.get(name, { code: false })).annotations ?? [];
+  } catch (err) {
+    if (err instanceof WhirlApiError && err.status === 404) return undefined;
+    if (err instanceof WhirlApiError || err instanceof WhirlConnectionError)
+      throw new AttemptError(`get action '${name}'`, err);
+    throw err;
+  }
 }

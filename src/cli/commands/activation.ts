@@ -6,7 +6,8 @@ import { runNoun, type Context, type Noun } from '../command.js';
 import { CommandError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { activationScope } from '../names.js';
-import { ACTIVATION_HEADER, activationRow, fieldOf, stripLogLine } from '../output.js';
+import { ACTIVATION_HEADER, activationRow, fieldOf, formatTime, json, stripLogLine } from '../output.js';
+import { annotation, type Activation } from '../types.js';
 import { pollActivations, POLL_FLAGS } from './activation-poll.js';
 
 const LIST_FLAGS: FlagDef[] = [
@@ -84,10 +85,48 @@ async function activationId(
   return { id: first, field: second };
 }
 
+const GET_FLAGS: FlagDef[] = [
+  LAST_FLAG,
+  {
+    long: 'summary',
+    short: 's',
+    kind: 'boolean',
+    help: 'print a summary: what ran, its status, end time and duration, then the result',
+  },
+  { long: 'logs', short: 'g', kind: 'boolean', help: 'print only the logs, without timestamps and streams' },
+];
+
+/**
+ * `activation get --summary`, in `wsk`'s layout with the duration added:
+ *   activation result for '/guest/hello' (success at 2026-12-03 18:30:00, 12ms)
+ * and the result as JSON. The entity is the `path` annotation (it names the package) when there is one.
+ */
+export function activationSummaryText(a: Activation): string {
+  const path = annotation(a, 'path');
+  const entity = typeof path === 'string' ? `/${path}` : `/${a.namespace}/${a.name}`;
+  const status = a.response?.status ?? 'unknown';
+  const end = a.end === undefined ? 'still running' : formatTime(a.end);
+  const duration = a.duration === undefined ? '' : `, ${a.duration}ms`;
+  return `activation result for '${entity}' (${status} at ${end}${duration})\n${json(a.response?.result ?? {})}`;
+}
+
 async function getActivation(ctx: Context): Promise<void> {
   const { id, field } = await activationId(ctx, 'field');
+  const summary = ctx.args.bool('summary');
+  const logsOnly = ctx.args.bool('logs');
+  if (summary && logsOnly) throw new UsageError('give either --summary or --logs, not both');
+  if ((summary || logsOnly) && field !== undefined)
+    throw new UsageError(`--${summary ? 'summary' : 'logs'} prints no FIELD: leave out '${field}'`);
   const client = ctx.client();
   const record = await ctx.attempt(`get activation '${id}'`, () => client.activations.get(id));
+  if (summary) {
+    ctx.line(activationSummaryText(record));
+    return;
+  }
+  if (logsOnly) {
+    for (const line of record.logs ?? []) ctx.line(stripLogLine(line));
+    return;
+  }
   if (field !== undefined) {
     const value = fieldOf(record, field);
     if (value === undefined) {
@@ -135,8 +174,8 @@ export const activationNoun: Noun = {
     {
       name: 'get',
       args: '(ACTIVATION_ID | --last) [FIELD]',
-      summary: 'get an activation (or one FIELD of it, e.g. response.result)',
-      flags: [LAST_FLAG],
+      summary: 'get an activation (or one FIELD of it, e.g. response.result; --summary; --logs)',
+      flags: GET_FLAGS,
       max: 2,
       run: getActivation,
     },

@@ -2,7 +2,7 @@
  * `whirl --help`, `whirl help [COMMAND]`, `whirl --version`, and command lines that begin with a global
  * flag (`whirl -v action list`, `whirl --apihost URL list`): the flag is kept, the command found after it.
  */
-import { flagHelp } from '../args.js';
+import { didYouMean, flagHelp } from '../args.js';
 import { firstPositional, GLOBAL_FLAGS } from '../command.js';
 import { exitCodeHelp, ExitCode } from '../exit-codes.js';
 import { processIO, type IO } from '../output.js';
@@ -37,12 +37,20 @@ export function generalHelp(): string {
   ].join('\n');
 }
 
+/** Every command name `whirl` knows, for suggestions. */
+function commandNames(): string[] {
+  return [...Object.keys(USER_COMMANDS), ...Object.keys(SERVER_COMMANDS)];
+}
+
 export async function helpCommand(argv: string[], io: IO = processIO): Promise<number> {
   const topic = argv.find((a) => !a.startsWith('-'));
   const entry = topic === undefined ? undefined : USER_COMMANDS[topic];
   if (entry !== undefined) return (await entry.load())(['--help']);
   if (topic !== undefined && !(topic in SERVER_COMMANDS)) {
-    io.err(`error: unknown command '${topic}'\nRun 'whirl --help' for the list of commands.\n`);
+    io.err(
+      `error: unknown command '${topic}'${didYouMean(topic, commandNames())}\n` +
+        `Run 'whirl --help' for the list of commands.\n`,
+    );
     return ExitCode.Usage;
   }
   if (topic !== undefined) {
@@ -69,7 +77,9 @@ export function leadingFlag(flag: string): Command {
     if (entry === undefined) {
       processIO.err(
         `error: unknown command '${name}'` +
-          (name in SERVER_COMMANDS ? ` here: give the flags after 'whirl ${name}'` : '') +
+          (name in SERVER_COMMANDS
+            ? ` here: give the flags after 'whirl ${name}'`
+            : didYouMean(name, Object.keys(USER_COMMANDS))) +
           `\nRun 'whirl --help' for the list of commands.\n`,
       );
       return ExitCode.Usage;

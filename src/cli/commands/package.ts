@@ -83,13 +83,46 @@ async function bindPackage(ctx: Context): Promise<void> {
   const pkg = packageName(target, ctx.namespace);
   const entity = packageName(binding, ctx.namespace);
   const client = ctx.client();
-  await ctx.attempt(`create binding '${binding}'`, () =>
-    client.packages.bind(entity, pkg, {
-      parameters: optionalKeyValues(ctx, 'param'),
-      annotations: optionalKeyValues(ctx, 'annotation'),
-    }),
-  );
+  try {
+    // Never `overwrite`: like `wsk package bind`, binding onto a name that is taken is refused (409).
+    await ctx.attempt(`create binding '${binding}'`, () =>
+      client.packages.bind(entity, pkg, {
+        parameters: optionalKeyValues(ctx, 'param'),
+        annotations: optionalKeyValues(ctx, 'annotation'),
+      }),
+    );
+  } catch (err) {
+    const cause = err instanceof AttemptError ? err.cause : undefined;
+    if (
+      cause instanceof WhirlApiError &&
+      cause.status === 409 &&
+      /already exists|not in this collection/i.test(cause.error)
+    )
+      throw await nameTaken(ctx, binding, entity);
+    throw err;
+  }
   ctx.ok(`created binding ${binding}`);
+}
+
+/** The 409 of `bind`, saying what holds the name and the two ways on. */
+async function nameTaken(ctx: Context, binding: string, entity: EntityName): Promise<CommandError> {
+  let holder = 'a package';
+  try {
+    const existing = await ctx.client().packages.get(entity);
+    const b = existing.binding;
+    if (b !== undefined && b !== false && 'name' in b) holder = `a binding of /${b.namespace}/${b.name}`;
+  } catch {
+    // The name may be held by another kind of entity, or be gone again: say only that it is taken.
+    holder = 'an entity';
+  }
+  return new CommandError(
+    `Unable to create binding '${binding}': the name is taken by ${holder} (bind does not replace it)`,
+    ExitCode.RequestFailed,
+    [
+      `Pick another name, or run 'whirl package delete ${binding}' first and bind again;`,
+      `to change the parameters of a binding, use 'whirl package update ${binding} -p KEY VALUE'.`,
+    ],
+  );
 }
 
 /** `--summary`: the package, then each action and feed, with their parameters. */

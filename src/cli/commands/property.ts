@@ -38,7 +38,7 @@ const PROPERTIES: readonly Property[] = [
 ];
 
 /** `label<tabs>value`, aligned the way wsk aligns it (two tabs for short labels). */
-function row(label: string, value: string): string {
+function labelled(label: string, value: string): string {
   return `${label}${label.length < 16 ? '\t\t' : '\t'}${value}`;
 }
 
@@ -111,12 +111,30 @@ const GET_FLAGS: FlagDef[] = [
   { long: 'apibuild', kind: 'boolean', help: 'API build (asks the server)' },
   { long: 'apibuildno', kind: 'boolean', help: 'API build number (asks the server)' },
   { long: 'all', kind: 'boolean', help: 'all of the above (the default)' },
+  {
+    long: 'output',
+    short: 'o',
+    kind: 'string',
+    arg: 'std|raw',
+    help: 'raw: only the values, one a line, no labels (for scripts; not with --all)',
+  },
 ];
+
+/** `-o std|raw` (wsk's `--output`): raw prints values only, and only for properties named one by one. */
+function outputFormat(ctx: Context, all: boolean): 'std' | 'raw' {
+  const o = ctx.args.string('output') ?? 'std';
+  if (o !== 'std' && o !== 'raw') throw new UsageError(`--output is std or raw, not '${o}'`);
+  if (o === 'raw' && all)
+    throw new UsageError('-o raw prints values without labels: name the properties, e.g. --apihost');
+  return o;
+}
 
 async function getProps(ctx: Context): Promise<void> {
   const wanted = GET_FLAGS.map((f) => f.long).filter((f) => ctx.args.bool(f));
   const all = wanted.length === 0 || wanted.includes('all');
   const want = (f: string) => all || wanted.includes(f);
+  const raw = outputFormat(ctx, all) === 'raw';
+  const row = (label: string, value: string) => (raw ? value : labelled(label, value));
   const c = ctx.config;
   const value = (flag: string): string => {
     const setting =

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { feedHint, feedOf, firePayload, triggerName } from './trigger.js';
+import { feedHint, feedOf, firePayload, routeParameters, triggerName } from './trigger.js';
 import { feedInvokedLine, feedParameters } from './trigger-feed.js';
 
 describe('trigger names', () => {
@@ -63,5 +63,29 @@ describe('fire payload', () => {
   it('must be a JSON object', () => {
     for (const bad of ['x', '[1]', '3', 'null', '{'])
       expect(() => firePayload(bad, [], [])).toThrow(/JSON object/);
+  });
+});
+
+describe('where trigger parameters go', () => {
+  const a = [{ key: 'a', value: 1 }];
+  const b = [{ key: 'b', value: 2 }];
+
+  it('-p goes to the feed when there is one, else to the trigger', () => {
+    expect(routeParameters({ param: a }, true)).toEqual({ feed: a });
+    expect(routeParameters({ param: a }, false)).toEqual({ trigger: a });
+    expect(routeParameters({}, true)).toEqual({ feed: undefined });
+  });
+
+  it('-T goes to the trigger and -F to the feed, also together', () => {
+    expect(routeParameters({ trigger: a, feed: b }, true)).toEqual({ trigger: a, feed: b });
+    expect(routeParameters({ trigger: a }, false)).toEqual({ trigger: a, feed: undefined });
+  });
+
+  it('refuses to mix the two ways, and -F without a feed', () => {
+    expect(() => routeParameters({ param: a, trigger: b }, true)).toThrow(
+      /either with -p\/-P or with -T\/-F/,
+    );
+    expect(() => routeParameters({ param: a, feed: b }, true)).toThrow(/not both/);
+    expect(() => routeParameters({ feed: b }, false)).toThrow(/this trigger has none/);
   });
 });

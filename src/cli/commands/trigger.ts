@@ -10,7 +10,7 @@ import { ExitCode } from '../exit-codes.js';
 import { collectKeyValues, mergeKeyValues, toObject } from '../keyvalues.js';
 import { listScope, parseEntityName, qualifiedName, qualifyComponent, type EntityName } from '../names.js';
 import { entityRow, sortByName } from '../output.js';
-import { annotation, type Trigger, type TriggerPut } from '../types.js';
+import { annotation, type KeyValue, type Trigger, type TriggerPut } from '../types.js';
 import { LIST_FLAGS } from './action.js';
 import {
   ANNOTATION_FLAGS,
@@ -62,6 +62,61 @@ export function firePayload(
   return { ...base, ...toObject(collectKeyValues(pairs, files, '--param-file')) };
 }
 
+/** wsk's second way to give parameters, which says where each one goes. */
+const ROUTED_PARAM_FLAGS: FlagDef[] = [
+  {
+    long: 'trigger-param',
+    short: 'T',
+    kind: 'pair',
+    arg: 'KEY VALUE',
+    help: 'parameter set on the trigger itself, also when it has a feed',
+  },
+  {
+    long: 'feed-param',
+    short: 'F',
+    kind: 'pair',
+    arg: 'KEY VALUE',
+    help: 'parameter passed only to the feed action',
+  },
+];
+
+export interface GivenParameters {
+  /** `-p`/`-P`. */
+  param?: KeyValue[] | undefined;
+  /** `-T`. */
+  trigger?: KeyValue[] | undefined;
+  /** `-F`. */
+  feed?: KeyValue[] | undefined;
+}
+
+/**
+ * Where the parameters go, as `wsk` decides: `-p`/`-P` go to the feed when the trigger has one, else to the
+ * trigger; `-T` always to the trigger and `-F` only to the feed. The two ways do not mix, and `-F` needs
+ * a feed. Undefined: nothing to send there.
+ */
+export function routeParameters(
+  given: GivenParameters,
+  hasFeed: boolean,
+): { trigger?: KeyValue[] | undefined; feed?: KeyValue[] | undefined } {
+  const routed = given.trigger !== undefined || given.feed !== undefined;
+  if (given.param !== undefined && routed)
+    throw new UsageError('give parameters either with -p/-P or with -T/-F (trigger/feed), not both');
+  if (given.feed !== undefined && !hasFeed)
+    throw new UsageError('-F/--feed-param is for the feed, and this trigger has none: use -T or -p');
+  if (routed) return { trigger: given.trigger, feed: given.feed };
+  return hasFeed ? { feed: given.param } : { trigger: given.param };
+}
+
+function givenParameters(ctx: Context): GivenParameters {
+  const pairs = (flag: string) =>
+    ctx.args.has(flag) ? collectKeyValues(ctx.args.pairs(flag), [], '') : undefined;
+  return {
+    param: optionalKeyValues(ctx, 'param'),
+    trigger: pairs('trigger-param'),
+    feed: pairs('feed-param'),
+  };
+}
+
 const FEED_FLAG: FlagDef = {
   long: 'feed',
   short: 'f',
@@ -73,25 +128,26 @@ const FEED_FLAG: FlagDef = {
 async function createTrigger(ctx: Context): Promise<void> {
   const name = ctx.args.positionals[0]!;
   const entity = triggerName(name, ctx.namespace);
-  const params = optionalKeyValues(ctx, 'param');
   const annotations = optionalKeyValues(ctx, 'annotation');
   const feedText = ctx.args.string('feed');
+  const params = routeParameters(givenParameters(ctx), feedText !== undefined);
   const client = ctx.client();
   if (feedText === undefined) {
     const body: TriggerPut = {};
-    if (params !== undefined) body.parameters = params;
+    if (params.trigger !== undefined) body.parameters = params.trigger;
     if (annotations !== undefined) body.annotations = annotations;
     await ctx.attempt(`create trigger '${name}'`, () => client.triggers.put(entity, body));
     ctx.ok(`created trigger ${name}`);
     return;
   }
-  // With a feed, the trigger carries no parameters: they configure the feed (spec §5.3).
+  // With a feed, -p configures the feed and the trigger carries only -T parameters (spec §5.3).
   const feed = qualifyComponent(feedText, ctx.namespace);
   const body: TriggerPut = {
     annotations: mergeKeyValues(annotations ?? [], [{ key: 'feed', value: feed }]),
   };
+  if (params.trigger !== undefined) body.parameters = params.trigger;
   await ctx.attempt(`create trigger '${name}'`, () => client.triggers.put(entity, body));
-  const outcome = await invokeFeed(ctx, feed, 'CREATE', entity, toObject(params ?? []));
+  const outcome = await invokeFeed(ctx, feed, 'CREATE', entity, toObject(params.feed ?? []));
   if (outcome.ok) {
     ctx.ok(feedInvokedLine(feed, 'CREATE', outcome.activationId));
     ctx.ok(`created trigger ${name}`);
@@ -136,22 +192,22 @@ async function findTrigger(ctx: Context, entity: EntityName, what: string): Prom
 async function updateTrigger(ctx: Context): Promise<void> {
   const name = ctx.args.positionals[0]!;
   const entity = triggerName(name, ctx.namespace);
-  const params = optionalKeyValues(ctx, 'param');
+  const given = givenParameters(ctx);
   const annotations = optionalKeyValues(ctx, 'annotation');
   const client = ctx.client();
   const existing = await findTrigger(ctx, entity, `update trigger '${name}'`);
   const feed = existing === undefined ? undefined : feedOf(existing);
+  const params = routeParameters(given, feed !== undefined);
   const body: TriggerPut = {};
-  if (feed === undefined) {
-    if (params !== undefined) body.parameters = params;
-    if (annotations !== undefined) body.annotations = annotations;
-  } else if (annotations !== undefined) {
+  if (params.trigger !== undefined) body.parameters = params.trigger;
+  if (annotations !== undefined) {
     // Given annotations replace the old ones: keep the one that says where events come from.
-    body.annotations = mergeKeyValues(annotations, [{ key: 'feed', value: feed }]);
+    body.annotations =
+      feed === undefined ? annotations : mergeKeyValues(annotations, [{ key: 'feed', value: feed }]);
   }
   await ctx.attempt(`update trigger '${name}'`, () => client.triggers.put(entity, body, { overwrite: true }));
-  if (feed !== undefined && params !== undefined) {
-    const outcome = await invokeFeed(ctx, feed, 'UPDATE', entity, toObject(params));
+  if (feed !== undefined && params.feed !== undefined) {
+    const outcome = await invokeFeed(ctx, feed, 'UPDATE', entity, toObject(params.feed));
     if (!outcome.ok) {
       throw new CommandError(
         `Unable to update trigger '${name}': the feed ${feed} failed: ${outcome.message}`,
@@ -238,14 +294,16 @@ async function listTriggers(ctx: Context): Promise<void> {
   for (const t of triggers) ctx.line(entityRow(t));
 }
 
-const WRITE_FLAGS: FlagDef[] = [...PARAM_FLAGS, ...ANNOTATION_FLAGS];
+const WRITE_FLAGS: FlagDef[] = [...PARAM_FLAGS, ...ROUTED_PARAM_FLAGS, ...ANNOTATION_FLAGS];
 
 export const TRIGGER_DETAILS = `Examples:
   whirl trigger create tick --feed /whisk.system/alarms/alarm -p cron '*/10 * * * * *'
   whirl trigger create every5 --feed /whisk.system/alarms/interval -p minutes 5
   whirl trigger create signup -p source web
   whirl trigger fire signup '{"user":"ann"}'
-With --feed, -p/-P configure the feed, not the trigger; a feed that refuses leaves no trigger behind.`;
+With --feed, -p/-P configure the feed, not the trigger; a feed that refuses leaves no trigger behind.
+To say where each parameter goes, use -T KEY VALUE (on the trigger) and -F KEY VALUE (to the feed only):
+  whirl trigger create tick --feed /whisk.system/alarms/alarm -F cron '0 * * * *' -T region eu`;
 
 export const triggerNoun: Noun = {
   name: 'trigger',
