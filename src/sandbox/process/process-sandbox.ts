@@ -13,7 +13,7 @@
  * Proxies listen on a Unix socket in a per-sandbox directory, so no TCP port is opened for them.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { RuntimeFamily } from '../../core/runtimes.js';
@@ -245,6 +245,13 @@ export class ProcessSandboxFactory implements SandboxFactory {
     });
     try {
       await sandbox.ready(o.startTimeoutMs);
+      // The socket directory is on the host's disk and the proxy (uid nobody, like the action) needed it
+      // writable only to create its socket. Closed now, before any action code runs, an action can
+      // neither fill the host's disk there nor remove the socket; /tmp is its (bounded) scratch space.
+      if (isolated) {
+        chownSync(socketDir, 0, 0);
+        chmodSync(socketDir, 0o555);
+      }
     } catch (err) {
       await sandbox.destroy();
       throw err;

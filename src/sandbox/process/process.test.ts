@@ -85,6 +85,21 @@ describe('process sandbox isolation (Linux, root)', () => {
     },
   );
 
+  it.runIf(process.getuid?.() === 0)(
+    'closes the socket directory (on the host disk) to the action once the proxy listens',
+    async () => {
+      const r = await probe(`
+      file=$(dd if=/dev/zero of=/run/whirl/fill bs=1M count=8 2>/dev/null && echo written || echo refused)
+      dir=$(mkdir /run/whirl/d 2>/dev/null && echo made || echo refused)
+      sock=$(test -S /run/whirl/proxy.sock && echo kept || echo gone)
+      gone=$(rm -f /run/whirl/proxy.sock 2>/dev/null; test -S /run/whirl/proxy.sock && echo kept || echo gone)
+      echo "{\\"file\\":\\"$file\\",\\"dir\\":\\"$dir\\",\\"sock\\":\\"$sock\\",\\"rm\\":\\"$gone\\"}"
+    `);
+      // /tmp is the action's scratch space (a tmpfs bounded by its memory: isolation.test.ts).
+      expect(r).toEqual({ file: 'refused', dir: 'refused', sock: 'kept', rm: 'kept' });
+    },
+  );
+
   it.runIf(process.getuid?.() === 0)('kills a memory hog inside its limit and reports it', async () => {
     const s = await isolated.create({
       id: `m${randomUUID().slice(0, 8)}`,
