@@ -15,6 +15,9 @@ const SERVICES = [
   },
 ];
 
+/** Minutes of load each: the soak test and the cluster's kill -9 chaos test. */
+const HEAVY = ['test/soak/soak.test.ts', 'test/cluster/chaos.test.ts'];
+
 /** Whether something accepts connections at the URL's host and port (within a second). */
 function answers(url: string): Promise<boolean> {
   const { hostname, port } = new URL(url);
@@ -42,12 +45,18 @@ export default defineConfig(async () => {
     console.warn(`\n!! ${s.name} does not answer at ${s.url}: skipping ${s.files.join(', ')}.\n`);
     exclude.push(...s.files);
   }
-  // `npm run test:fast` (WHIRL_FAST=1) leaves out the suites that run for minutes by design.
-  if (process.env.WHIRL_FAST === '1') exclude.push('test/soak/**', 'test/cluster/chaos.test.ts');
+  // The suites that load the machine for minutes by design run on their own, one after the other
+  // (`WHIRL_HEAVY=1`, the second half of `npm test`): beside each other, or beside the rest, two cores
+  // are too few for either to mean anything. `npm run test:fast` is the rest alone.
+  const heavy = process.env.WHIRL_HEAVY === '1';
+  if (!heavy) {
+    console.warn(`(${HEAVY.join(', ')}: run on their own by \`npm test\`, or WHIRL_HEAVY=1 vitest run)`);
+  }
   return {
     test: {
-      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-      exclude: [...configDefaults.exclude, ...new Set(exclude)],
+      include: heavy ? HEAVY : ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      exclude: [...configDefaults.exclude, ...new Set(exclude), ...(heavy ? [] : HEAVY)],
+      fileParallelism: !heavy,
       // End-to-end suites start real Whirl processes and sandboxes; two cores means few files at once.
       maxWorkers: 2,
       testTimeout: 30_000,
