@@ -2,7 +2,8 @@
  * `@openwhisk/wskdebug` against a real standalone Whirl, driven through its own modules (its CLI waits for
  * a debugger and Ctrl-C): it finds the runtime image of an action's kind in `GET /` (Whirl's runtimes
  * manifest), installs its agent over the action (with a backup copy) and, on shutdown, restores the
- * action exactly as it was — code, parameters, annotations, limits.
+ * action exactly as it was — code, parameters, annotations, limits. In between, its agent runs: it hands
+ * activations to the debugger and their results back.
  */
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,6 +108,41 @@ describe('wskdebug against Whirl', () => {
     expect(await state('dbgpkg/dbg')).toEqual(before);
     const result = await client.actions.invoke('dbgpkg/dbg', {}, { result: true });
     expect(result.body).toEqual({ hello: 'Ann' });
+  });
+
+  it('runs its agent: activations reach the debugger and its results reach the caller', async () => {
+    const mgr = new AgentMgrClass({}, wsk, 'dbgpkg/dbg');
+    await mgr.peekAction();
+    await mgr.readActionWithCode();
+    await mgr.installAgent(undefined, () => undefined);
+    try {
+      // The debugger waits on the agent; an ordinary invoke of the action is handed to it, and the
+      // result it sends back is the invoke's result. All of it in one concurrent container, as on OpenWhisk.
+      const waiting = client.actions.invoke('dbgpkg/dbg', { $waitForActivation: true }, { result: true });
+      await new Promise((r) => setTimeout(r, 500));
+      const caller = client.actions.invoke('dbgpkg/dbg', { name: 'Bo' }, { result: true });
+      const handed = (await waiting).body as Record<string, unknown>;
+      expect(handed).toMatchObject({ name: 'Bo' });
+      expect(handed.$activationId).toMatch(/^[0-9a-f]{32}$/);
+      const done = await client.actions.invoke(
+        'dbgpkg/dbg',
+        { $activationId: handed.$activationId, debugged: 'yes' },
+        { result: true },
+      );
+      expect(done.body).toEqual({ message: `completed activation ${String(handed.$activationId)}` });
+      // The completion is an invoke of the agent too, so the action's parameters come along (as on OpenWhisk).
+      expect((await caller).body).toMatchObject({ debugged: 'yes' });
+
+      // A condition that does not hit runs the original through `require('openwhisk')` and the action's key.
+      const original = await client.actions.invoke(
+        'dbgpkg/dbg',
+        { name: 'Cy', $condition: "name === 'nobody'" },
+        { result: true },
+      );
+      expect(original.body).toEqual({ hello: 'Cy' });
+    } finally {
+      await mgr.shutdown();
+    }
   });
 
   it('recovers when started again over an agent left behind (a killed session)', async () => {
