@@ -61,9 +61,11 @@ export function defineBusContract(name: string, create: () => Promise<MessageBus
     it('fans non-durable messages out to every subscriber', async () => {
       const a: string[] = [];
       const b: string[] = [];
-      bus.subscribe<{ s: string }>(topic, (d) => a.push(d.data.s));
-      bus.subscribe<{ s: string }>(topic, (d) => b.push(d.data.s));
-      await new Promise((r) => setTimeout(r, 50));
+      const subs = [
+        bus.subscribe<{ s: string }>(topic, (d) => a.push(d.data.s)),
+        bus.subscribe<{ s: string }>(topic, (d) => b.push(d.data.s)),
+      ];
+      await Promise.all(subs.map((s) => s.ready));
       await bus.publish(topic, { s: 'hi' }, { durable: false });
       await until(() => a.length === 1 && b.length === 1);
     });
@@ -71,8 +73,7 @@ export function defineBusContract(name: string, create: () => Promise<MessageBus
     it('drops fan-out messages that nobody listens to', async () => {
       await bus.publish(topic, { s: 'lost' }, { durable: false });
       const got: string[] = [];
-      bus.subscribe<{ s: string }>(topic, (d) => got.push(d.data.s));
-      await new Promise((r) => setTimeout(r, 50));
+      await bus.subscribe<{ s: string }>(topic, (d) => got.push(d.data.s)).ready;
       await bus.publish(topic, { s: 'seen' }, { durable: false });
       await until(() => got.length === 1);
       await new Promise((r) => setTimeout(r, 50));

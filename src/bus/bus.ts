@@ -50,6 +50,11 @@ export interface SubscribeOptions {
 }
 
 export interface Subscription {
+  /**
+   * Resolves once the broker knows of this subscriber: a fan-out message published after that reaches it
+   * (one published before may not). Durable work is kept for subscribers anyway.
+   */
+  ready: Promise<void>;
   /** Stops new deliveries and waits until the in-flight ones are acknowledged. */
   drain(): Promise<void>;
 }

@@ -57,11 +57,13 @@ export class Invocations {
     readonly replyTo: string,
   ) {}
 
-  start(): void {
+  /** Subscribes to this controller's completions; resolves once they reach it (before any invoke). */
+  start(): Promise<void> {
     this.subscription = this.bus.subscribe<CompletionMessage>(this.replyTo, (d) => {
       this.completed(d.data);
       d.ack();
     });
+    return this.subscription.ready;
   }
 
   /** Activations of `namespace` dispatched by this controller and not yet completed. */

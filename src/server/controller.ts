@@ -206,7 +206,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     },
   );
   invocations.recordSource = (namespace, id) => storedRecord(store, namespace, id);
-  invocations.start();
+  await invocations.start();
   peers.start();
 
   const throttles = new Throttles(

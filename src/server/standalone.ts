@@ -168,7 +168,7 @@ async function start(options: StandaloneOptions): Promise<RunningStandalone> {
       log.error(`cannot write activation records (${pending} waiting): ${String(err)}`),
   });
   const invocations = new Invocations(bus, new SingleInvokerBalancer(bus, INVOKER_ID), 'completed0');
-  invocations.start();
+  await invocations.start();
   const throttles = new Throttles(new MemoryRateCounter(), (ns) => invocations.inFlightOf(ns));
   const identities = new Identities(store, o.system);
   const entities = new Entities(store);

@@ -70,6 +70,8 @@ export class MemoryBus implements MessageBus {
     t.subscribers.push(sub);
     this.pump(t);
     return {
+      // In process, a subscriber exists as soon as subscribe returns.
+      ready: Promise.resolve(),
       drain: () => {
         sub.draining = true;
         t.subscribers = t.subscribers.filter((s) => s !== sub);

@@ -311,6 +311,8 @@ export class NatsBus implements MessageBus {
       });
       this.subscriptions.add(sub);
       return {
+        // The server has our SUB once it answers the PING that flush sends after it.
+        ready: this.nc.flush().catch(() => undefined),
         drain: async () => {
           this.subscriptions.delete(sub);
           if (!sub.isClosed()) await sub.drain().catch(() => undefined);
@@ -326,6 +328,10 @@ export class NatsBus implements MessageBus {
     );
     this.subscriptions.add(sub);
     return {
+      ready: this.consumer(topic).then(
+        () => undefined,
+        () => undefined,
+      ),
       drain: async () => {
         await sub.drain();
         this.subscriptions.delete(sub);
