@@ -12,7 +12,7 @@ class ManualClock {
   }
 }
 
-const range = { min: 1, max: 1, default: 1 };
+const range = { min: 1, max: 1, std: 1 };
 const caller = (limits: Partial<EffectiveLimits>): Caller => ({
   subject: 's',
   namespace: 'ns',

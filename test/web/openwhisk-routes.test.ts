@@ -127,7 +127,7 @@ describe('ow.routes against Whirl', () => {
     const route = {
       basepath: '/safe',
       relpath: '/open',
-      operation: 'GET',
+      operation: 'GET' as const,
       action: '/whisk.system/shared/safe',
     };
     // Another namespace's secret is never filled in: without it, the route is refused like the action.
