@@ -121,6 +121,15 @@ describe('ow.routes against Whirl', () => {
       apis: CliApi[];
     };
     expect(all.apis.map((a) => a.value.apidoc.basePath).sort()).toEqual(['/demo', '/greeter']);
+    // What `aio runtime api list` sends with no arguments: every option, all undefined.
+    const aio = (await ow.routes.list({
+      basepath: undefined,
+      relpath: undefined,
+      operation: undefined,
+      skip: undefined,
+      limit: undefined,
+    } as never)) as unknown as { apis: CliApi[] };
+    expect(aio.apis.map((a) => a.value.apidoc.basePath).sort()).toEqual(['/demo', '/greeter']);
   });
 
   it('routes to a secured web action with the secure key it is given (as wsk api create sends it)', async () => {

@@ -108,18 +108,24 @@ function filtered(api: ApiDoc, relpath?: string, operation?: string): ApiDoc | u
   return routes.length === 0 ? undefined : { ...api, routes };
 }
 
-/**
- * A listing filter; empty and the literal `undefined` (what the `openwhisk` client sends for an option given
- * as undefined) are absent, as they are to OpenWhisk's getApi, which does not filter by them at all.
- */
+/** A listing filter: empty is absent. */
 function filterParam(q: Query, name: string): string | undefined {
   const v = stringParam(q, name);
-  return v === undefined || v === '' || v === 'undefined' ? undefined : v;
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/**
+ * The listing's query without the literal `undefined`: the `openwhisk` client sends it for every option
+ * given as undefined (`aio runtime api list` gives basepath, relpath, operation, limit and skip so), and
+ * it means "not given" — no API is named or based at `undefined`, and no count is.
+ */
+function givenOnly(q: Query): Query {
+  return Object.fromEntries(Object.entries(q).filter(([, v]) => v !== 'undefined')) as Query;
 }
 
 async function getApis(deps: ControllerDeps, req: FastifyRequest, reply: FastifyReply) {
   const caller = await requireCaller(deps, req);
-  const q = req.query as Query;
+  const q = givenOnly(req.query as Query);
   const basepath = stringParam(q, 'basepath');
   const relpath = filterParam(q, 'relpath');
   const operation = filterParam(q, 'operation');
