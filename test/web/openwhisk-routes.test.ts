@@ -51,10 +51,10 @@ describe('ow.routes against Whirl', () => {
       operation: 'GET',
       action: 'hello',
     })) as unknown as CliApi & { webExported: string[] };
-    expect(api.value.gwApiUrl).toBe(`${w.url}/api/gw/guest`);
+    expect(api.value.gwApiUrl).toBe(`${w.url}/api/gw/guest/demo`);
     expect(api.value.apidoc).toMatchObject({ basePath: '/demo', paths: { '/hello/{user}': { get: {} } } });
     expect(api.webExported).toEqual(['/guest/hello']);
-    const r = await fetch(`${api.value.gwApiUrl}/demo/hello/ann?name=Ann`);
+    const r = await fetch(`${api.value.gwApiUrl}/hello/ann?name=Ann`);
     expect(r.status).toBe(200);
     expect(await r.json()).toEqual({ greeting: 'hello Ann', user: 'ann' });
   });

@@ -31,7 +31,9 @@ function cliApi(api: ApiDoc, origin: string): Record<string, unknown> {
       namespace: api.namespace,
       gwApiActivated: true,
       tenantId: api.namespace,
-      gwApiUrl: gw,
+      // As OpenWhisk's: the API's own base URL, so that gwApiUrl + a route's path is the route's URL
+      // (what wsk, the npm client's users and `aio runtime api list` print).
+      gwApiUrl: api.basePath === '/' ? gw : `${gw}${api.basePath}`,
       apidoc: exportOpenApi(api, origin, gw),
     },
   };
