@@ -109,7 +109,7 @@ describe('aio runtime (@adobe/aio-cli-plugin-runtime) against Whirl', () => {
     const r = await aio('deploy/sync', '-m', 'manifest.yml');
     expect(r.code, r.stderr).toBe(0);
     for (const name of ['aiopkg/hi', 'aiopkg/bye']) {
-      const managed = (await client.actions.get(name)).annotations.find((a) => a.key === 'whisk-managed');
+      const managed = (await client.actions.get(name)).annotations?.find((a) => a.key === 'whisk-managed');
       expect(managed?.value).toMatchObject({ projectName: 'aioproj', file: 'manifest.yml' });
     }
   });
