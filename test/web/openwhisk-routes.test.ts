@@ -128,7 +128,7 @@ describe('ow.routes against Whirl', () => {
       operation: undefined,
       skip: undefined,
       limit: undefined,
-    } as never)) as unknown as { apis: CliApi[] };
+    })) as unknown as { apis: CliApi[] };
     expect(aio.apis.map((a) => a.value.apidoc.basePath).sort()).toEqual(['/demo', '/greeter']);
   });
 

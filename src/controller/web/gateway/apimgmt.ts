@@ -122,7 +122,7 @@ function filterParam(q: Query, name: string): string | undefined {
  * it means "not given" — no API is named or based at `undefined`, and no count is.
  */
 function givenOnly(q: Query): Query {
-  return Object.fromEntries(Object.entries(q).filter(([, v]) => v !== 'undefined')) as Query;
+  return Object.fromEntries(Object.entries(q).filter(([, v]) => v !== 'undefined'));
 }
 
 async function getApis(deps: ControllerDeps, req: FastifyRequest, reply: FastifyReply) {
