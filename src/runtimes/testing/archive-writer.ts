@@ -4,23 +4,10 @@
 // This lives under src/runtimes/ (not test/) because the shared protocol cases in
 // src/runtimes/testing/protocol.cases.ts use it and the build's rootDir is src/; test/helpers/archive-writer.ts
 // re-exports it for every other test.
-import { deflateRawSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
+import { crc32, encodeZip } from '../../core/zip.js';
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-export function crc32(data: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of data) crc = CRC_TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
+export { crc32 };
 
 export interface ZipEntryInput {
   /** The name exactly as stored (may be "../evil" or "/abs" on purpose). A trailing "/" makes a directory. */
@@ -42,55 +29,20 @@ function toBuffer(data: string | Uint8Array | undefined): Buffer {
 
 /** Builds a zip archive (no zip64; fine for fixtures under 4 GB). */
 export function makeZip(entries: ZipEntryInput[]): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const entry of entries) {
-    const name = Buffer.from(entry.name, 'utf8');
-    const isDir = entry.name.endsWith('/');
-    const content =
-      entry.symlinkTo !== undefined ? Buffer.from(entry.symlinkTo, 'utf8') : toBuffer(entry.data);
-    const method = entry.method === 'store' || isDir || entry.symlinkTo !== undefined ? 0 : 8;
-    const stored = method === 8 ? deflateRawSync(content) : content;
-    const type = entry.symlinkTo !== undefined ? 0o120000 : isDir ? 0o040000 : 0o100000;
-    const mode = type | (entry.mode ?? (isDir ? 0o755 : 0o644));
-    const crc = crc32(content);
-    const size = entry.declaredSize ?? content.length;
-
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4); // version needed
-    local.writeUInt16LE(0x0800, 6); // UTF-8 names
-    local.writeUInt16LE(method, 8);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(stored.length, 18);
-    local.writeUInt32LE(size, 22);
-    local.writeUInt16LE(name.length, 26);
-    locals.push(local, name, stored);
-
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE((3 << 8) | 20, 4); // made by Unix, so the mode in the external attributes counts
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(method, 10);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(stored.length, 20);
-    central.writeUInt32LE(size, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(((mode << 16) | (isDir ? 0x10 : 0)) >>> 0, 38);
-    central.writeUInt32LE(offset, 42);
-    centrals.push(central, name);
-    offset += local.length + name.length + stored.length;
-  }
-  const directory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, directory, end]);
+  return encodeZip(
+    entries.map((entry) => {
+      const isDir = entry.name.endsWith('/');
+      const link = entry.symlinkTo !== undefined;
+      const type = link ? 0o120000 : isDir ? 0o040000 : 0o100000;
+      return {
+        name: entry.name,
+        content: link ? Buffer.from(entry.symlinkTo!, 'utf8') : toBuffer(entry.data),
+        method: entry.method === 'store' || isDir || link ? 'store' : 'deflate',
+        unixMode: type | (entry.mode ?? (isDir ? 0o755 : 0o644)),
+        ...(entry.declaredSize === undefined ? {} : { declaredSize: entry.declaredSize }),
+      };
+    }),
+  );
 }
 
 export interface TarEntryInput {
